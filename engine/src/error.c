@@ -33,7 +33,7 @@ int carelog__fail_prefix(const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, tls_message, sizeof(old));
-	snprintf(tls_message, sizeof(tls_message), "%s: %s", prefix, old);
+	snprintf(tls_message, sizeof(tls_message), "%.300s: %.700s", prefix, old);
 	tls_error.message = tls_message;
 	return tls_error.code;
 }

@@ -50,8 +50,8 @@ void carelog__hlc_format(char out[CARELOG__HLC_BUFSIZE], const carelog__hlc *h)
 	carelog__time_format(t, secs * 1000);
 	/* always print milliseconds so the stamp has a fixed width */
 	t[19] = '\0';
-	snprintf(out, CARELOG__HLC_BUFSIZE, "%s.%03dZ-%04x", t, (int)(h->ms - secs * 1000),
-		(unsigned)h->counter);
+	snprintf(out, CARELOG__HLC_BUFSIZE, "%.19s.%03dZ-%04x", t, (int)(h->ms - secs * 1000) % 1000,
+		(unsigned)h->counter & 0xffff);
 }
 
 int carelog__hlc_cmp(const carelog__hlc *a, const carelog__hlc *b)

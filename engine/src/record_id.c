@@ -2,7 +2,6 @@
  * record_id.c - generating and checking record ids (UUIDv7 layout: 48-bit
  * millisecond time, version nibble 7, variant 10, 74 random bits).
  */
-#define _DEFAULT_SOURCE
 #include "record_id.h"
 
 #include <stdio.h>

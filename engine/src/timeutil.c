@@ -154,12 +154,12 @@ void carelog__time_format(char out[CARELOG__TIME_BUFSIZE], int64_t ms)
 			(int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }
 
-void carelog__date_format(char out[11], int64_t days)
+void carelog__date_format(char out[CARELOG__DATE_BUFSIZE], int64_t days)
 {
 	int64_t y;
 	unsigned m, d;
 	carelog__civil_from_days(days, &y, &m, &d);
-	snprintf(out, 11, "%04lld-%02u-%02u", (long long)(y % 10000), m % 100, d % 100);
+	snprintf(out, CARELOG__DATE_BUFSIZE, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
 int64_t carelog__now_ms(void)

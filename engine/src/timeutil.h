@@ -23,8 +23,9 @@ void carelog__time_format(char out[CARELOG__TIME_BUFSIZE], int64_t ms);
 /* Parses "YYYY-MM-DD" into *days since the epoch. Returns 0 or CARELOG_EINVALID. */
 int carelog__date_parse(int64_t *days, const char *text, const char *what);
 
-/* Formats days since the epoch as "YYYY-MM-DD" (11 bytes with NUL). */
-void carelog__date_format(char out[11], int64_t days);
+/* Formats days since the epoch as "YYYY-MM-DD". */
+#define CARELOG__DATE_BUFSIZE 16
+void carelog__date_format(char out[CARELOG__DATE_BUFSIZE], int64_t days);
 
 /* Days since the epoch of a civil date (proleptic Gregorian). */
 int64_t carelog__days_from_civil(int64_t y, unsigned m, unsigned d);
