@@ -1,0 +1,521 @@
+/*
+ * chart.c - opening, creating and writing charts (bare git repositories,
+ * branch main). The write path: blobs, trees and the commit go into an
+ * in-memory object backend (libgit2's mempack), leave it as one pack written
+ * and fsynced by libgit2's indexer, then the ref moves by compare-and-swap
+ * and is fsynced. Objects before ref: a crash at any instant leaves either
+ * the old head or the new one, both complete.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2/sys/mempack.h>
+
+#include "chart.h"
+#include "error.h"
+#include "record_id.h"
+
+/* libgit2 keeps a ref's lock file for microseconds; one older than this was
+ * left by a writer that died holding it, and we hold the store lock. */
+#define STALE_REF_LOCK_SECONDS 2
+#define REF_LOCK_WAIT_MS 5000
+
+static int attach_mempack(carelog__chart *c)
+{
+	int rc;
+	if ((rc = git_repository_odb(&c->odb, c->repo)) < 0)
+		return carelog__git_fail(rc, "cannot open chart objects");
+	if ((rc = git_mempack_new(&c->mempack)) < 0 ||
+	    (rc = git_odb_add_backend(c->odb, c->mempack, 1000)) < 0)
+		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
+	return 0;
+}
+
+static void chart_free(carelog__chart *c)
+{
+	if (c == NULL)
+		return;
+	git_odb_free(c->odb);
+	git_repository_free(c->repo);
+	free(c->dir);
+	free(c);
+}
+
+static int chart_open_dir(carelog__chart **out, const char *dir, const char *patient)
+{
+	carelog__chart *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (c == NULL || (c->dir = strdup(dir)) == NULL) {
+		free(c);
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	}
+	snprintf(c->patient, sizeof(c->patient), "%s", patient);
+	if ((rc = git_repository_open_bare(&c->repo, dir)) < 0) {
+		rc = carelog__git_fail(rc, "cannot open chart");
+		carelog__fail_prefix("chart %s", patient);
+		chart_free(c);
+		return rc;
+	}
+	if ((rc = attach_mempack(c)) < 0) {
+		chart_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int carelog__chart_exists(carelog_store *s, const char *patient)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s.git/HEAD", s->charts_dir, patient);
+	return stat(path, &st) == 0;
+}
+
+int carelog__chart_get(carelog__chart **out, carelog_store *s, const char *patient)
+{
+	carelog__chart *c;
+	char *dir;
+	int rc;
+
+	for (c = s->charts; c; c = c->next) {
+		if (strcmp(c->patient, patient) == 0) {
+			*out = c;
+			return 0;
+		}
+	}
+	if ((rc = carelog__id_check(patient, "patient")) < 0)
+		return rc;
+	if (!carelog__chart_exists(s, patient))
+		return carelog__fail(CARELOG_ENOTFOUND, "no patient %s in store %s", patient, s->path);
+	if ((dir = carelog__strdupf("%s/%s.git", s->charts_dir, patient)) == NULL)
+		return CARELOG_ENOMEM;
+	rc = chart_open_dir(&c, dir, patient);
+	free(dir);
+	if (rc < 0)
+		return rc;
+	c->next = s->charts;
+	s->charts = c;
+	*out = c;
+	return 0;
+}
+
+void carelog__charts_close(carelog_store *s)
+{
+	while (s->charts) {
+		carelog__chart *next = s->charts->next;
+		chart_free(s->charts);
+		s->charts = next;
+	}
+}
+
+int carelog__chart_head(git_oid *out, carelog__chart *c)
+{
+	int rc = git_reference_name_to_id(out, c->repo, CARELOG__REF);
+	if (rc == GIT_ENOTFOUND)
+		return carelog__fail(CARELOG_ENOTFOUND, "chart %s has no records yet", c->patient);
+	if (rc < 0)
+		return carelog__git_fail(rc, "cannot read the chart head");
+	return 0;
+}
+
+/* Sends everything the mempack holds to disk as one pack and index,
+ * fsynced by the indexer (GIT_OPT_ENABLE_FSYNC_GITDIR, set on store open). */
+static int flush_objects(carelog__chart *c)
+{
+	git_buf pack = { 0 };
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats = { 0 };
+	int rc;
+
+	if ((rc = git_mempack_dump(&pack, c->repo, c->mempack)) < 0) {
+		rc = carelog__git_fail(rc, "cannot pack new objects");
+		goto out;
+	}
+	if ((rc = git_odb_write_pack(&wp, c->odb, NULL, NULL)) < 0 ||
+	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
+	    (rc = wp->commit(wp, &stats)) < 0)
+		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
+out:
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	return rc;
+}
+
+static int ref_lock_is_stale(carelog__chart *c)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/" CARELOG__REF ".lock", c->dir);
+	if (stat(path, &st) < 0)
+		return 0;
+	if (time(NULL) - st.st_mtime < STALE_REF_LOCK_SECONDS)
+		return 0;
+	return unlink(path) == 0;
+}
+
+/* Moves the ref from old_head to new_head. libgit2 takes the ref's lock file
+ * (as git itself does, so a git server receiving a push into this chart
+ * serialises with us), checks the current value, writes and fsyncs. */
+static int move_ref(carelog__chart *c, const git_oid *new_head, const git_oid *old_head)
+{
+	git_reference *ref = NULL;
+	int rc, waited = 0;
+
+	for (;;) {
+		rc = old_head
+			? git_reference_create_matching(&ref, c->repo, CARELOG__REF, new_head, 1, old_head, NULL)
+			: git_reference_create(&ref, c->repo, CARELOG__REF, new_head, 0, NULL);
+		git_reference_free(ref);
+		ref = NULL;
+		if (rc != GIT_ELOCKED)
+			break;
+		if (!ref_lock_is_stale(c)) {
+			if (waited >= REF_LOCK_WAIT_MS)
+				break;
+			struct timespec ts = { 0, 2000000L };
+			nanosleep(&ts, NULL);
+			waited += 2;
+		}
+	}
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || (rc == GIT_ENOTFOUND && old_head))
+		return carelog__fail(CARELOG_EMOVED, "chart %s moved on during the write", c->patient);
+	if (rc < 0)
+		return carelog__git_fail(rc, "cannot move the chart head");
+	return 0;
+}
+
+static int make_commit(git_oid *out, carelog__chart *c, const git_oid *tree_id, git_commit *parent,
+	const char *message, const char *author, const char *device)
+{
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	char email[160];
+	int rc;
+
+	snprintf(email, sizeof(email), "%s@carelog", device);
+	if ((rc = git_signature_new(&sig, author, email, (git_time_t)time(NULL), 0)) < 0 ||
+	    (rc = git_tree_lookup(&tree, c->repo, tree_id)) < 0 ||
+	    (rc = git_commit_create(out, c->repo, NULL, sig, sig, "UTF-8", message, tree,
+			parent ? 1 : 0, (const git_commit **)&parent)) < 0)
+		rc = carelog__git_fail(rc, "cannot create the commit");
+	git_tree_free(tree);
+	git_signature_free(sig);
+	return rc;
+}
+
+int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *old_head,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+{
+	git_commit *parent = NULL;
+	git_tree *base = NULL;
+	git_tree_update *updates = NULL;
+	git_oid tree_id, commit_id;
+	int rc = 0;
+
+	if (old_head) {
+		if ((rc = git_commit_lookup(&parent, c->repo, old_head)) < 0 ||
+		    (rc = git_commit_tree(&base, parent)) < 0) {
+			rc = carelog__git_fail(rc, "cannot read the chart head");
+			goto out;
+		}
+	}
+	if ((updates = calloc(nputs ? nputs : 1, sizeof(*updates))) == NULL) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nputs; i++) {
+		if ((rc = git_odb_write(&puts[i].blob, c->odb, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0) {
+			rc = carelog__git_fail(rc, "cannot write a record");
+			goto out;
+		}
+		updates[i].action = GIT_TREE_UPDATE_UPSERT;
+		updates[i].id = puts[i].blob;
+		updates[i].filemode = GIT_FILEMODE_BLOB;
+		updates[i].path = puts[i].path;
+	}
+	if ((rc = git_tree_create_updated(&tree_id, c->repo, base, nputs, updates)) < 0) {
+		rc = carelog__git_fail(rc, "cannot build the chart tree");
+		goto out;
+	}
+	if (base && git_oid_equal(&tree_id, git_tree_id(base))) {
+		*new_head = *old_head; /* every record was already there as it is */
+		goto out;
+	}
+	if ((rc = make_commit(&commit_id, c, &tree_id, parent, message, author, device)) < 0 ||
+	    (rc = flush_objects(c)) < 0 ||
+	    (rc = move_ref(c, &commit_id, old_head)) < 0)
+		goto out;
+	*new_head = commit_id;
+out:
+	git_mempack_reset(c->mempack);
+	free(updates);
+	git_tree_free(base);
+	git_commit_free(parent);
+	return rc;
+}
+
+/* Settings git itself reads when a git server receives pushes into the
+ * chart: keep pushed objects packed (as carelog writes them) and fsync. */
+static int configure_new_chart(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	int rc;
+	if ((rc = git_repository_config(&cfg, repo)) < 0 ||
+	    (rc = git_config_set_int32(cfg, "receive.unpackLimit", 1)) < 0 ||
+	    (rc = git_config_set_int32(cfg, "transfer.unpackLimit", 1)) < 0 ||
+	    (rc = git_config_set_string(cfg, "core.fsync", "all")) < 0 ||
+	    (rc = git_config_set_bool(cfg, "core.logAllRefUpdates", 0)) < 0)
+		rc = carelog__git_fail(rc, "cannot configure the new chart");
+	git_config_free(cfg);
+	return rc;
+}
+
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char p[4096];
+		struct stat st;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			remove_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+int carelog__chart_create(carelog__chart **out, carelog_store *s, const char *patient,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+{
+	git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+	char *tmp = NULL, *dir = NULL;
+	carelog__chart *c = NULL;
+	git_repository *repo = NULL;
+	git_oid head;
+	int rc;
+
+	*out = NULL;
+	if (carelog__chart_exists(s, patient))
+		return carelog__fail(CARELOG_EEXISTS, "patient %s already has a chart", patient);
+	tmp = carelog__strdupf("%s/.new-%s-%ld.git", s->charts_dir, patient, (long)getpid());
+	dir = carelog__strdupf("%s/%s.git", s->charts_dir, patient);
+	if (tmp == NULL || dir == NULL) {
+		rc = CARELOG_ENOMEM;
+		goto out;
+	}
+	remove_tree(tmp);
+	init.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+	init.initial_head = "main";
+	if ((rc = git_repository_init_ext(&repo, tmp, &init)) < 0) {
+		rc = carelog__git_fail(rc, "cannot create the chart");
+		goto out;
+	}
+	if ((rc = configure_new_chart(repo)) < 0)
+		goto out;
+	git_repository_free(repo);
+	repo = NULL;
+	if ((rc = chart_open_dir(&c, tmp, patient)) < 0 ||
+	    (rc = carelog__chart_write(&head, c, NULL, puts, nputs, message, author, device)) < 0)
+		goto out;
+	chart_free(c);
+	c = NULL;
+	if (rename(tmp, dir) < 0) {
+		rc = carelog__fail(CARELOG_EIO, "cannot move the new chart into place at %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = carelog__fsync_dir(s->charts_dir)) < 0 || (rc = carelog__chart_get(out, s, patient)) < 0)
+		goto out;
+out:
+	if (rc < 0)
+		remove_tree(tmp);
+	chart_free(c);
+	git_repository_free(repo);
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int carelog__chart_list(char ***ids, size_t *count, carelog_store *s)
+{
+	DIR *d = opendir(s->charts_dir);
+	struct dirent *e;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+
+	*ids = NULL;
+	*count = 0;
+	if (d == NULL)
+		return carelog__fail(CARELOG_EIO, "cannot read %s: %s", s->charts_dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char id[CARELOG_ID_BUFSIZE];
+		if (len != 40 || strcmp(e->d_name + 36, ".git") != 0)
+			continue;
+		memcpy(id, e->d_name, 36);
+		id[36] = '\0';
+		if (!carelog__id_valid(id) || !carelog__chart_exists(s, id))
+			continue;
+		if (n == cap) {
+			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (nv == NULL)
+				goto nomem;
+			v = nv;
+		}
+		if ((v[n] = strdup(id)) == NULL)
+			goto nomem;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*ids = v;
+	*count = n;
+	return 0;
+nomem:
+	closedir(d);
+	carelog__chart_list_free(v, n);
+	return carelog__fail(CARELOG_ENOMEM, "out of memory");
+}
+
+void carelog__chart_list_free(char **ids, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int carelog__chart_read(char **text, size_t *len, carelog__chart *c, const git_oid *at, const char *path)
+{
+	git_oid head;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	*text = NULL;
+	if (at == NULL) {
+		if ((rc = carelog__chart_head(&head, c)) < 0)
+			return rc;
+		at = &head;
+	}
+	if ((rc = git_commit_lookup(&commit, c->repo, at)) < 0 || (rc = git_commit_tree(&tree, commit)) < 0) {
+		rc = carelog__git_fail(rc, "cannot read the chart");
+		goto out;
+	}
+	if ((rc = git_tree_entry_bypath(&entry, tree, path)) < 0) {
+		rc = rc == GIT_ENOTFOUND ? carelog__fail(CARELOG_ENOTFOUND, "no %s in chart %s", path, c->patient)
+					 : carelog__git_fail(rc, "cannot read the chart");
+		goto out;
+	}
+	if ((rc = git_blob_lookup(&blob, c->repo, git_tree_entry_id(entry))) < 0) {
+		rc = carelog__git_fail(rc, "cannot read a record");
+		goto out;
+	}
+	*len = (size_t)git_blob_rawsize(blob);
+	if ((*text = malloc(*len + 1)) == NULL) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*text, git_blob_rawcontent(blob), *len);
+	(*text)[*len] = '\0';
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
+int carelog__chart_versions(carelog__chart *c, const char *path, carelog__version_cb cb, void *payload)
+{
+	git_revwalk *walk = NULL;
+	git_oid commit_id, *seen = NULL;
+	size_t nseen = 0, cap = 0;
+	int rc;
+
+	if ((rc = git_revwalk_new(&walk, c->repo)) < 0 ||
+	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
+	    (rc = git_revwalk_push_ref(walk, CARELOG__REF)) < 0) {
+		rc = carelog__git_fail(rc, "cannot walk the chart history");
+		goto out;
+	}
+	while ((rc = git_revwalk_next(&commit_id, walk)) == 0) {
+		git_commit *commit = NULL;
+		git_tree *tree = NULL;
+		git_tree_entry *entry = NULL;
+		int found = 0;
+		if ((rc = git_commit_lookup(&commit, c->repo, &commit_id)) < 0 ||
+		    (rc = git_commit_tree(&tree, commit)) < 0) {
+			git_commit_free(commit);
+			rc = carelog__git_fail(rc, "cannot read the chart history");
+			goto out;
+		}
+		if (git_tree_entry_bypath(&entry, tree, path) == 0) {
+			const git_oid *blob = git_tree_entry_id(entry);
+			for (size_t i = 0; i < nseen && !found; i++)
+				found = git_oid_equal(&seen[i], blob);
+			if (!found) {
+				if (nseen == cap) {
+					git_oid *ns = realloc(seen, (cap = cap ? cap * 2 : 8) * sizeof(*seen));
+					if (ns == NULL)
+						rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+					else
+						seen = ns;
+				}
+				if (rc == 0) {
+					seen[nseen++] = *blob;
+					rc = cb(&commit_id, blob, payload);
+				}
+			}
+		}
+		git_tree_entry_free(entry);
+		git_tree_free(tree);
+		git_commit_free(commit);
+		if (rc != 0)
+			goto out;
+	}
+	if (rc == GIT_ITEROVER)
+		rc = 0;
+	else if (rc < 0)
+		rc = carelog__git_fail(rc, "cannot walk the chart history");
+out:
+	free(seen);
+	git_revwalk_free(walk);
+	return rc;
+}
+
+int carelog__chart_reopen(carelog__chart *c)
+{
+	git_odb_free(c->odb);
+	git_repository_free(c->repo);
+	c->odb = NULL;
+	c->repo = NULL;
+	c->mempack = NULL;
+	int rc = git_repository_open_bare(&c->repo, c->dir);
+	if (rc < 0)
+		return carelog__git_fail(rc, "cannot reopen chart");
+	return attach_mempack(c);
+}

@@ -1,0 +1,78 @@
+/*
+ * chart.h - one patient's chart: a bare git repository whose branch `main`
+ * holds the records, one file per record. Writes put all new objects in one
+ * pack (one fsync for the objects instead of one per object), then move the
+ * ref by compare-and-swap against the head the write started from.
+ */
+#ifndef CARELOG_CHART_H
+#define CARELOG_CHART_H
+
+#include <git2.h>
+
+#include "store_internal.h"
+
+#define CARELOG__REF "refs/heads/main"
+
+/* A file to write into a chart: `path` and its content; `blob` receives the
+ * blob id once written. */
+typedef struct {
+	char path[96];
+	const char *data;
+	size_t len;
+	git_oid blob;
+} carelog__put;
+
+/* Non-zero if the store holds a chart for `patient`. */
+int carelog__chart_exists(carelog_store *s, const char *patient);
+
+/* The open chart for `patient` (opened and cached on first use; owned by the
+ * store). CARELOG_ENOTFOUND if the store has no such chart. */
+int carelog__chart_get(carelog__chart **out, carelog_store *s, const char *patient);
+
+/* Closes every cached chart. */
+void carelog__charts_close(carelog_store *s);
+
+/* The chart's head commit; CARELOG_ENOTFOUND if it has none. */
+int carelog__chart_head(git_oid *out, carelog__chart *c);
+
+/*
+ * Writes `puts` on top of `old_head` (NULL: the chart has no commit yet) as
+ * one commit, its new objects in one fsynced pack, then moves the ref from
+ * old_head to the commit (fsynced). *new_head receives the commit, or
+ * old_head when nothing changed. CARELOG_EMOVED if the ref was no longer at
+ * old_head: the caller rebuilds on the new head and tries again.
+ */
+int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *old_head,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device);
+
+/*
+ * Creates the chart of a new patient with `puts` as its first commit: built
+ * in a temporary directory and renamed into place, so a crash never leaves a
+ * half-made chart under charts/. CARELOG_EEXISTS if the chart exists.
+ */
+int carelog__chart_create(carelog__chart **out, carelog_store *s, const char *patient,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device);
+
+/* The ids of every chart in the store (sorted; free each and the array). */
+int carelog__chart_list(char ***ids, size_t *count, carelog_store *s);
+void carelog__chart_list_free(char **ids, size_t count);
+
+/* Reads the file at `path` in commit `at` (NULL: the head): malloc'd text,
+ * NUL-terminated (free()), or CARELOG_ENOTFOUND. */
+int carelog__chart_read(char **text, size_t *len, carelog__chart *c, const git_oid *at, const char *path);
+
+/* Called for each version of a file, oldest first. */
+typedef int (*carelog__version_cb)(const git_oid *commit, const git_oid *blob, void *payload);
+
+/* Every distinct content `path` has had in the chart's history, oldest first. */
+int carelog__chart_versions(carelog__chart *c, const char *path, carelog__version_cb cb, void *payload);
+
+/* Merges small packs (and any loose objects) when the chart has many,
+ * keeping pack sizes geometric (pack_maintain.c). */
+int carelog__chart_maintain(carelog__chart *c);
+
+
+/* Closes and reopens the chart's repository, so that it sees packs another
+ * process added or removed. */
+int carelog__chart_reopen(carelog__chart *c);
+#endif

@@ -1,0 +1,75 @@
+/*
+ * store_internal.h - the store handle's insides, shared by the engine's
+ * modules (and sync/). Nothing here is public.
+ */
+#ifndef CARELOG_STORE_INTERNAL_H
+#define CARELOG_STORE_INTERNAL_H
+
+#include <git2.h>
+#include <sqlite3.h>
+
+#include "carelog/store.h"
+#include "hlc.h"
+
+#define CARELOG__DEVICE_MAX 100
+
+/* An open chart: one patient's bare repository and the in-memory object
+ * backend that collects a write's new objects until they go out as one pack. */
+typedef struct carelog__chart {
+	char patient[CARELOG_ID_BUFSIZE];
+	char *dir;                 /* <store>/charts/<patient>.git */
+	git_repository *repo;
+	git_odb *odb;
+	git_odb_backend *mempack;  /* owned by odb */
+	carelog__hlc clock;        /* this device's clock for the chart */
+	int clock_loaded;
+	struct carelog__chart *next;
+} carelog__chart;
+
+struct carelog_store {
+	char *path;
+	char *db_path;
+	char *charts_dir;
+	char *lock_path;
+	char device[CARELOG__DEVICE_MAX + 1];
+	char *device_name;
+	char *author;
+	char role[16];
+
+	sqlite3 *db;
+	sqlite3_stmt *stmts[16];   /* prepared index statements, see index.c */
+	int lock_fd;
+	int lock_depth;
+	int lock_timeout_ms;
+	carelog__chart *charts;    /* open charts, opened on first use */
+
+	int errcode;
+	char errmsg[1024];
+};
+
+/* Copies the thread's last error into `s` when rc < 0; returns rc. Every
+ * public function taking a store returns through this. */
+int carelog__store_result(carelog_store *s, int rc);
+
+/* Translates a libgit2 failure into a carelog error naming `what`. */
+int carelog__git_fail(int git_rc, const char *what);
+
+/* Translates an SQLite failure into a carelog error naming `what`. */
+int carelog__sql_fail(sqlite3 *db, const char *what);
+
+/* Takes the store's writer lock (flock, reentrant within the handle),
+ * waiting up to the handle's timeout. CARELOG_ELOCKED on timeout. */
+int carelog__lock(carelog_store *s);
+void carelog__unlock(carelog_store *s);
+
+/* fsyncs a directory so that the names in it are durable. */
+int carelog__fsync_dir(const char *dir);
+
+/* Writes `len` bytes to `path` atomically and durably (temp file, fsync,
+ * rename, fsync of the directory). */
+int carelog__write_file_durable(const char *path, const char *data, size_t len);
+
+/* malloc'd printf. NULL with CARELOG_ENOMEM set on failure. */
+char *carelog__strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

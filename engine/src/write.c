@@ -1,0 +1,503 @@
+/*
+ * write.c - the write pipeline every write goes through: a record is
+ * completed (id, time, author, device, clock), normalized and validated,
+ * checked against the store (patient, plan, an existing id's kind), and
+ * collected in a batch; committing the batch takes the store lock and writes
+ * one commit per chart, then brings the index along in the same step.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+#include "error.h"
+#include "hlc.h"
+#include "index.h"
+#include "json_canon.h"
+#include "record_id.h"
+#include "record_schema.h"
+#include "timeutil.h"
+#include "write_internal.h"
+
+/* How often a write is rebuilt when a git server keeps moving the chart. */
+#define MAX_CAS_RETRIES 8
+
+typedef struct {
+	json_t *rec;   /* normalized */
+	int stamp;     /* the clock stamp is ours to give at commit */
+	size_t seq;    /* order of addition: within a chart the last version wins */
+} pending;
+
+struct carelog_batch {
+	carelog_store *s;
+	pending *v;
+	size_t n, cap;
+	int keep;              /* 0: validate only (import's first pass) */
+	json_t *new_patients;  /* id -> true: patients this batch creates */
+	json_t *new_plans;     /* id -> patient: plans this batch adds */
+	json_t *caught_up;     /* patient -> true: charts indexed up to date */
+};
+
+static const char *str(json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(rec, key));
+}
+
+int carelog__batch_new(carelog_batch **out, carelog_store *s, int keep)
+{
+	carelog_batch *b = calloc(1, sizeof(*b));
+	*out = NULL;
+	if (b == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	b->s = s;
+	b->keep = keep;
+	b->new_patients = json_object();
+	b->new_plans = json_object();
+	b->caught_up = json_object();
+	if (!b->new_patients || !b->new_plans || !b->caught_up) {
+		carelog_batch_free(b);
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	}
+	*out = b;
+	return 0;
+}
+
+static void batch_clear(carelog_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		json_decref(b->v[i].rec);
+	b->n = 0;
+	json_object_clear(b->caught_up);
+}
+
+/* Brings the index of one chart up to date, once per batch. */
+static int chart_ready(carelog__chart **c, carelog_batch *b, const char *patient)
+{
+	int rc = carelog__chart_get(c, b->s, patient);
+	if (rc < 0 || json_object_get(b->caught_up, patient))
+		return rc;
+	if ((rc = carelog__index_catchup(b->s, *c)) == 0)
+		json_object_set_new(b->caught_up, patient, json_true());
+	return rc;
+}
+
+/* Fills what the writer supplies: time, id, patient (of a patient record),
+ * status, author, device, and a provisional clock stamp. */
+static int complete(json_t *rec, int *stamp, carelog_batch *b)
+{
+	const char *kind = str(rec, "kind"), *time_text = str(rec, "time"), *id = str(rec, "id");
+	char idbuf[CARELOG_ID_BUFSIZE], tbuf[CARELOG__TIME_BUFSIZE];
+	int64_t ms;
+	int rc;
+
+	if (kind == NULL)
+		return carelog__fail(CARELOG_EINVALID, "kind is required (one of patient, caregiver, plan, dose, symptom, measurement, note)");
+	if (!carelog__kind_known(kind))
+		return carelog__fail(CARELOG_EINVALID,
+			"kind '%.40s' is not one of patient, caregiver, plan, dose, symptom, measurement, note", kind);
+	if (time_text == NULL) {
+		if (json_object_get(rec, "time"))
+			return carelog__fail(CARELOG_EINVALID, "time must be an RFC 3339 string");
+		ms = carelog__now_ms();
+		carelog__time_format(tbuf, ms);
+		json_object_set_new(rec, "time", json_string(tbuf));
+	} else if ((rc = carelog__time_parse(&ms, time_text, "time")) < 0) {
+		return rc;
+	}
+	if (id == NULL) {
+		if (json_object_get(rec, "id"))
+			return carelog__fail(CARELOG_EINVALID, "id must be a string");
+		if ((rc = carelog__id_generate(idbuf, ms)) < 0)
+			return rc;
+		json_object_set_new(rec, "id", json_string(idbuf));
+		id = str(rec, "id");
+	} else if ((rc = carelog__id_check(id, "id")) < 0) {
+		return rc;
+	}
+	if (strcmp(kind, "patient") == 0 && !json_object_get(rec, "patient"))
+		json_object_set_new(rec, "patient", json_string(id));
+	if (!json_object_get(rec, "status"))
+		json_object_set_new(rec, "status", json_string("active"));
+	if (!json_object_get(rec, "author"))
+		json_object_set_new(rec, "author", json_string(b->s->author));
+	*stamp = json_object_get(rec, "hlc") == NULL;
+	if (*stamp) {
+		/* a placeholder that validates; the real stamp is given under the lock */
+		carelog__hlc h = { ms > 0 ? ms : 0, 0 };
+		char hbuf[CARELOG__HLC_BUFSIZE];
+		carelog__hlc_format(hbuf, &h);
+		json_object_set_new(rec, "hlc", json_string(hbuf));
+		if (!json_object_get(rec, "device"))
+			json_object_set_new(rec, "device", json_string(b->s->device));
+	}
+	return 0;
+}
+
+/* What must hold against the store and the rest of the batch. */
+static int cross_check(carelog_batch *b, json_t *rec)
+{
+	const char *id = str(rec, "id"), *kind = str(rec, "kind"), *patient = str(rec, "patient");
+	const char *plan = str(rec, "plan");
+	char have_patient[CARELOG_ID_BUFSIZE], have_kind[32];
+	carelog__chart *c;
+	int is_new_patient = json_object_get(b->new_patients, patient) != NULL;
+	int rc;
+
+	if (!is_new_patient && !carelog__chart_exists(b->s, patient)) {
+		if (strcmp(kind, "patient") == 0)
+			return 0; /* a new patient */
+		return carelog__fail(CARELOG_ENOTFOUND, "no patient %s in this store", patient);
+	}
+	if (!is_new_patient && (rc = chart_ready(&c, b, patient)) < 0)
+		return rc;
+	if (strcmp(kind, "dose") == 0 && plan) {
+		const char *plan_patient = str(b->new_plans, plan);
+		if (plan_patient == NULL) {
+			rc = is_new_patient ? CARELOG_ENOTFOUND
+				: carelog__index_lookup(NULL, have_patient, have_kind, b->s, plan);
+			if (rc == CARELOG_ENOTFOUND)
+				return carelog__fail(CARELOG_ENOTFOUND, "plan %s is not a plan of patient %s", plan, patient);
+			if (rc < 0)
+				return rc;
+			if (strcmp(have_kind, "plan") != 0 || strcmp(have_patient, patient) != 0)
+				return carelog__fail(CARELOG_EINVALID, "plan %s is not a plan of patient %s", plan, patient);
+		} else if (strcmp(plan_patient, patient) != 0) {
+			return carelog__fail(CARELOG_EINVALID, "plan %s is not a plan of patient %s", plan, patient);
+		}
+	}
+	if (is_new_patient)
+		return 0;
+	rc = carelog__index_lookup(NULL, have_patient, have_kind, b->s, id);
+	if (rc == CARELOG_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (strcmp(have_kind, kind) != 0 || strcmp(have_patient, patient) != 0)
+		return carelog__fail(CARELOG_EINVALID,
+			"record %s is a %s of patient %s: its kind and patient cannot change", id, have_kind, have_patient);
+	return 0;
+}
+
+int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id)
+{
+	int stamp = 0, rc;
+
+	if ((rc = complete(rec, &stamp, b)) < 0 || (rc = carelog__record_normalize(rec)) < 0 ||
+	    (rc = cross_check(b, rec)) < 0) {
+		json_decref(rec);
+		return rc;
+	}
+	if (out_id)
+		snprintf(out_id, CARELOG_ID_BUFSIZE, "%s", str(rec, "id"));
+	if (strcmp(str(rec, "kind"), "patient") == 0 && !carelog__chart_exists(b->s, str(rec, "id")))
+		json_object_set_new(b->new_patients, str(rec, "id"), json_true());
+	if (strcmp(str(rec, "kind"), "plan") == 0)
+		json_object_set_new(b->new_plans, str(rec, "id"), json_string(str(rec, "patient")));
+	if (!b->keep) {
+		json_decref(rec);
+		return 0;
+	}
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		pending *nv = realloc(b->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			json_decref(rec);
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		}
+		b->v = nv;
+		b->cap = cap;
+	}
+	b->v[b->n].rec = rec;
+	b->v[b->n].stamp = stamp;
+	b->v[b->n].seq = b->n;
+	b->n++;
+	return 0;
+}
+
+/* Equal but for who wrote it and when: a re-import or a no-op amendment. */
+static int same_content(json_t *a, json_t *b)
+{
+	static const char *const ignore[] = { "hlc", "device", "author" };
+	json_t *x = json_copy(a), *y = json_copy(b);
+	int eq;
+	for (size_t i = 0; i < 3; i++) {
+		json_object_del(x, ignore[i]);
+		json_object_del(y, ignore[i]);
+	}
+	eq = json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return eq;
+}
+
+typedef struct {
+	pending *p;         /* the records of one chart, in batch order */
+	size_t n;
+	carelog__put *puts;
+	char **texts;
+	json_t **recs;      /* the records actually written (parallel to puts) */
+	size_t nputs;
+} chart_job;
+
+static void job_reset(chart_job *j)
+{
+	for (size_t i = 0; i < j->nputs; i++)
+		free(j->texts[i]);
+	j->nputs = 0;
+}
+
+/* Non-zero if a later record of the job has the same id (the last wins). */
+static int superseded(chart_job *j, size_t i)
+{
+	const char *id = str(j->p[i].rec, "id");
+	for (size_t k = i + 1; k < j->n; k++)
+		if (strcmp(id, str(j->p[k].rec, "id")) == 0)
+			return 1;
+	return 0;
+}
+
+/* Turns the job's records into files, skipping those already stored as
+ * they are, and gives the new ones clock stamps later than any in the chart. */
+static int job_prepare(chart_job *j, carelog_store *s, const char *patient, int chart_exists)
+{
+	carelog__hlc clock = { 0, 0 };
+	char maxh[64];
+	int rc;
+
+	job_reset(j);
+	if (chart_exists) {
+		if ((rc = carelog__index_max_hlc(maxh, s, patient)) < 0)
+			return rc;
+		if (maxh[0])
+			carelog__hlc_parse(&clock, maxh);
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		json_t *rec = j->p[i].rec;
+		char *old = NULL;
+		if (superseded(j, i))
+			continue;
+		if (chart_exists && carelog__index_lookup(&old, NULL, NULL, s, str(rec, "id")) == 0) {
+			json_t *prev = json_loads(old, 0, NULL);
+			int same = prev && same_content(prev, rec);
+			carelog__hlc ph;
+			if (prev && carelog__hlc_parse(&ph, str(prev, "hlc")) == 0)
+				carelog__hlc_observe(&clock, &ph);
+			json_decref(prev);
+			free(old);
+			if (same)
+				continue;
+		}
+		if (j->p[i].stamp) {
+			char hbuf[CARELOG__HLC_BUFSIZE];
+			carelog__hlc h = carelog__hlc_tick(&clock, carelog__now_ms());
+			carelog__hlc_format(hbuf, &h);
+			json_object_set_new(rec, "hlc", json_string(hbuf));
+		}
+		char *text = carelog__json_dump(rec);
+		size_t len;
+		if (text == NULL)
+			return CARELOG_ENOMEM;
+		len = strlen(text);
+		char *withnl = realloc(text, len + 2);
+		if (withnl == NULL) {
+			free(text);
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		}
+		withnl[len] = '\n';
+		withnl[len + 1] = '\0';
+		carelog__record_path(j->puts[j->nputs].path, sizeof(j->puts[j->nputs].path), str(rec, "kind"), str(rec, "id"));
+		j->puts[j->nputs].data = withnl;
+		j->puts[j->nputs].len = len + 1;
+		j->texts[j->nputs] = withnl;
+		j->recs[j->nputs] = rec;
+		j->nputs++;
+	}
+	return 0;
+}
+
+/* Applies what was just written to the index when the index was at the
+ * head the write started from; otherwise a catch-up diffs it in. */
+static int job_index(chart_job *j, carelog_store *s, carelog__chart *c, const git_oid *old, const git_oid *new_head)
+{
+	git_oid indexed;
+	int rc = carelog__index_begin(s);
+	if (rc < 0)
+		return rc;
+	rc = carelog__index_head(&indexed, s, c->patient);
+	if ((old == NULL && rc == CARELOG_ENOTFOUND) || (old && rc == 0 && git_oid_equal(&indexed, old))) {
+		rc = 0;
+		for (size_t i = 0; i < j->nputs && rc == 0; i++) {
+			j->texts[i][j->puts[i].len - 1] = '\0';
+			rc = carelog__index_put(s, j->recs[i], j->texts[i], &j->puts[i].blob);
+		}
+		if (rc == 0)
+			rc = carelog__index_set_head(s, c->patient, new_head);
+		if (rc == 0)
+			return carelog__index_commit(s);
+		carelog__index_rollback(s);
+		return rc;
+	}
+	carelog__index_rollback(s);
+	return carelog__index_catchup(s, c);
+}
+
+static int job_message(char *msg, size_t sz, chart_job *j)
+{
+	if (j->nputs == 1)
+		snprintf(msg, sz, "%s %s", str(j->recs[0], "kind"), str(j->recs[0], "id"));
+	else
+		snprintf(msg, sz, "%zu records", j->nputs);
+	return 0;
+}
+
+static int commit_chart(size_t *written, carelog_batch *b, chart_job *j, const char *patient)
+{
+	carelog_store *s = b->s;
+	carelog__chart *c = NULL;
+	git_oid old, new_head;
+	char msg[128];
+	int rc, exists = carelog__chart_exists(s, patient);
+
+	if (!exists) {
+		if ((rc = job_prepare(j, s, patient, 0)) < 0)
+			return rc;
+		job_message(msg, sizeof(msg), j);
+		if ((rc = carelog__chart_create(&c, s, patient, j->puts, j->nputs, msg, s->author, s->device)) < 0 ||
+		    (rc = carelog__chart_head(&new_head, c)) < 0 ||
+		    (rc = job_index(j, s, c, NULL, &new_head)) < 0)
+			return rc;
+		*written += j->nputs;
+		return 0;
+	}
+	if ((rc = carelog__chart_get(&c, s, patient)) < 0)
+		return rc;
+	for (int attempt = 0;; attempt++) {
+		if ((rc = carelog__index_catchup(s, c)) < 0 || (rc = job_prepare(j, s, patient, 1)) < 0)
+			return rc;
+		if (j->nputs == 0)
+			return 0;
+		if ((rc = carelog__chart_head(&old, c)) < 0)
+			return rc;
+		job_message(msg, sizeof(msg), j);
+		rc = carelog__chart_write(&new_head, c, &old, j->puts, j->nputs, msg, s->author, s->device);
+		if (rc != CARELOG_EMOVED || attempt >= MAX_CAS_RETRIES)
+			break;
+	}
+	if (rc < 0)
+		return rc;
+	*written += j->nputs;
+	if ((rc = job_index(j, s, c, &old, &new_head)) < 0)
+		return rc;
+	/* the write is durable and indexed; compaction failing must not fail it */
+	if (carelog__chart_maintain(c) < 0)
+		carelog_error_clear();
+	return 0;
+}
+
+static int cmp_patient(const void *a, const void *b)
+{
+	const pending *x = a, *y = b;
+	int c = strcmp(str(x->rec, "patient"), str(y->rec, "patient"));
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int carelog_batch_commit(size_t *written, carelog_batch *b)
+{
+	chart_job j = { 0 };
+	size_t total = 0;
+	int rc = 0;
+
+	if (written)
+		*written = 0;
+	if (b == NULL)
+		return carelog__fail(CARELOG_EINVALID, "no batch given");
+	if (b->n == 0)
+		return 0;
+	qsort(b->v, b->n, sizeof(*b->v), cmp_patient);
+	j.puts = calloc(b->n, sizeof(*j.puts));
+	j.texts = calloc(b->n, sizeof(*j.texts));
+	j.recs = calloc(b->n, sizeof(*j.recs));
+	if (!j.puts || !j.texts || !j.recs) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = carelog__lock(b->s)) < 0)
+		goto out;
+	for (size_t start = 0; start < b->n && rc == 0;) {
+		const char *patient = str(b->v[start].rec, "patient");
+		size_t end = start + 1;
+		while (end < b->n && strcmp(str(b->v[end].rec, "patient"), patient) == 0)
+			end++;
+		j.p = b->v + start;
+		j.n = end - start;
+		rc = commit_chart(&total, b, &j, patient);
+		job_reset(&j);
+		start = end;
+	}
+	carelog__unlock(b->s);
+out:
+	job_reset(&j);
+	free(j.puts);
+	free(j.texts);
+	free(j.recs);
+	if (written)
+		*written = total;
+	batch_clear(b);
+	json_object_clear(b->new_patients);
+	json_object_clear(b->new_plans);
+	return rc;
+}
+
+int carelog_batch_new(carelog_batch **out, carelog_store *s)
+{
+	return carelog__store_result(s, carelog__batch_new(out, s, 1));
+}
+
+int carelog_batch_add_json(char *out_id, carelog_batch *b, const char *json)
+{
+	json_t *rec;
+	if (b == NULL || json == NULL)
+		return carelog__fail(CARELOG_EINVALID, "no batch or record given");
+	if ((rec = carelog__json_parse_object(json, "record")) == NULL)
+		return carelog__store_result(b->s, carelog__last_code());
+	return carelog__store_result(b->s, carelog__batch_add(b, rec, out_id));
+}
+
+size_t carelog_batch_count(const carelog_batch *b)
+{
+	return b ? b->n : 0;
+}
+
+void carelog_batch_free(carelog_batch *b)
+{
+	if (b == NULL)
+		return;
+	batch_clear(b);
+	free(b->v);
+	json_decref(b->new_patients);
+	json_decref(b->new_plans);
+	json_decref(b->caught_up);
+	free(b);
+}
+
+int carelog__write_one(char *out_id, carelog_store *s, json_t *rec)
+{
+	carelog_batch *b = NULL;
+	int rc = carelog__batch_new(&b, s, 1);
+	if (rc < 0) {
+		json_decref(rec);
+		return carelog__store_result(s, rc);
+	}
+	if ((rc = carelog__batch_add(b, rec, out_id)) == 0)
+		rc = carelog_batch_commit(NULL, b);
+	carelog_batch_free(b);
+	return carelog__store_result(s, rc);
+}
+
+int carelog_record_write_json(char *out_id, carelog_store *s, const char *json)
+{
+	json_t *rec = json ? carelog__json_parse_object(json, "record") : NULL;
+	if (rec == NULL)
+		return carelog__store_result(s, json ? carelog__last_code()
+			: carelog__fail(CARELOG_EINVALID, "no record given"));
+	return carelog__write_one(out_id, s, rec);
+}

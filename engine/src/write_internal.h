@@ -1,0 +1,26 @@
+/*
+ * write_internal.h - the write pipeline's entry points for the engine's
+ * other modules (typed writers, amend/void, import, sync).
+ */
+#ifndef CARELOG_WRITE_INTERNAL_H
+#define CARELOG_WRITE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "carelog/write.h"
+
+/* A batch; keep = 0 validates and tracks new patients and plans without
+ * keeping the records (import's first pass). */
+int carelog__batch_new(carelog_batch **out, carelog_store *s, int keep);
+
+/* Completes, validates and adds `rec` (its reference is taken). */
+int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id);
+
+/* Writes one record (its reference is taken) as its own batch. */
+int carelog__write_one(char *out_id, carelog_store *s, json_t *rec);
+
+
+/* The current version of record `id` (json_decref it), its chart's index
+ * brought up to date first. */
+int carelog__current(json_t **out, carelog_store *s, const char *id);
+#endif
