@@ -127,27 +127,58 @@ int carelog__chart_head(git_oid *out, carelog__chart *c)
 	return 0;
 }
 
-/* Sends everything the mempack holds to disk as one pack and index,
- * fsynced by the indexer (GIT_OPT_ENABLE_FSYNC_GITDIR, set on store open). */
-static int flush_objects(carelog__chart *c)
+/* Inserts the trees a write created: the root and every directory above a
+ * written file. Unchanged trees are not touched by the write. */
+static int insert_new_trees(git_packbuilder *pb, git_tree *root, const carelog__put *puts, size_t nputs)
 {
-	git_buf pack = { 0 };
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats = { 0 };
+	int rc = git_packbuilder_insert(pb, git_tree_id(root), NULL);
+	for (size_t i = 0; i < nputs && rc == 0; i++) {
+		char dir[sizeof(puts[i].path)];
+		snprintf(dir, sizeof(dir), "%s", puts[i].path);
+		for (char *slash = strchr(dir, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
+			git_tree_entry *e = NULL;
+			*slash = '\0';
+			if ((rc = git_tree_entry_bypath(&e, root, dir)) == 0)
+				rc = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
+			git_tree_entry_free(e);
+			*slash = '/';
+		}
+	}
+	return rc;
+}
+
+/*
+ * Writes the objects of one write (the commit, its new trees, the records'
+ * blobs), which sit in the mempack, as one pack and its index in
+ * objects/pack; libgit2's indexer fsyncs both and the directory
+ * (GIT_OPT_ENABLE_FSYNC_GITDIR, set on store open). Only these objects:
+ * git_mempack_dump would pack the commit's whole tree, that is the chart.
+ */
+static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_oid *tree_id,
+	const carelog__put *puts, size_t nputs)
+{
+	git_packbuilder *pb = NULL;
+	git_tree *root = NULL;
+	char *pack_dir = carelog__strdupf("%s/objects/pack", c->dir);
 	int rc;
 
-	if ((rc = git_mempack_dump(&pack, c->repo, c->mempack)) < 0) {
-		rc = carelog__git_fail(rc, "cannot pack new objects");
+	if (pack_dir == NULL)
+		return CARELOG_ENOMEM;
+	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0 ||
+	    (rc = git_packbuilder_insert(pb, commit_id, NULL)) < 0 ||
+	    (rc = git_tree_lookup(&root, c->repo, tree_id)) < 0 ||
+	    (rc = insert_new_trees(pb, root, puts, nputs)) < 0)
 		goto out;
-	}
-	if ((rc = git_odb_write_pack(&wp, c->odb, NULL, NULL)) < 0 ||
-	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
-	    (rc = wp->commit(wp, &stats)) < 0)
-		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
+	for (size_t i = 0; i < nputs && rc == 0; i++)
+		rc = git_packbuilder_insert(pb, &puts[i].blob, NULL);
+	if (rc == 0)
+		rc = git_packbuilder_write(pb, pack_dir, 0, NULL, NULL);
 out:
-	if (wp)
-		wp->free(wp);
-	git_buf_dispose(&pack);
+	if (rc < 0)
+		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
+	git_tree_free(root);
+	git_packbuilder_free(pb);
+	free(pack_dir);
 	return rc;
 }
 
@@ -252,7 +283,7 @@ int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *ol
 		goto out;
 	}
 	if ((rc = make_commit(&commit_id, c, &tree_id, parent, message, author, device)) < 0 ||
-	    (rc = flush_objects(c)) < 0 ||
+	    (rc = flush_objects(c, &commit_id, &tree_id, puts, nputs)) < 0 ||
 	    (rc = move_ref(c, &commit_id, old_head)) < 0)
 		goto out;
 	*new_head = commit_id;

@@ -28,10 +28,10 @@ const carelog__measure_code carelog__measure_codes[] = {
 		{ { "ug/L", 1, 0 }, { NULL, 0, 0 } } },
 	{ "alt", "1742-6", "U/L", "ALT", 0, 10000,
 		{ { NULL, 0, 0 } } },
-	/* bilirubin 17.1 umol/L = 1 mg/dL (molar mass 584.66 g/mol) */
+	/* 1 mg/dL = 17.1 umol/L, the factor laboratories use (molar mass 584.66 g/mol) */
 	{ "bilirubin", "1975-2", "mg/dL", "Bilirubin (total)", 0, 100,
 		{ { "umol/L", 1.0 / 17.1, 0 }, { NULL, 0, 0 } } },
-	/* creatinine 88.42 umol/L = 1 mg/dL (molar mass 113.12 g/mol) */
+	/* 1 mg/dL = 88.42 umol/L, the factor laboratories use */
 	{ "creatinine", "2160-0", "mg/dL", "Creatinine", 0, 50,
 		{ { "umol/L", 1.0 / 88.42, 0 }, { NULL, 0, 0 } } },
 	{ "temperature", "8310-5", "Cel", "Body temperature", 25, 45,

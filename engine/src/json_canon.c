@@ -7,6 +7,8 @@
 #include "json_canon.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "carelog/common.h"
 #include "error.h"
@@ -28,31 +30,42 @@ json_t *carelog__json_parse_object(const char *text, const char *what)
 	return v;
 }
 
+/* A real as it will be printed (15 significant digits), so that a value
+ * like 2.9999999999999996, printed "3.0", becomes the integer 3 now rather
+ * than on the next round trip. NULL when nothing changes. */
+static json_t *canonical_number(const json_t *real)
+{
+	char buf[32];
+	double d = json_real_value(real), r = d;
+	/* below 1e15, 15 digits hold every whole number: round to what prints */
+	if (fabs(d) < 1e15) {
+		snprintf(buf, sizeof(buf), "%.15g", d);
+		r = strtod(buf, NULL);
+	}
+	if (r == floor(r) && fabs(r) <= 9007199254740992.0)
+		return json_integer((json_int_t)r);
+	return r != d ? json_real(r) : NULL;
+}
+
 void carelog__json_canonicalize(json_t *v)
 {
 	const char *key;
-	json_t *child;
+	json_t *child, *repl;
 	size_t i;
 
 	if (json_is_object(v)) {
 		json_object_foreach(v, key, child) {
-			if (json_is_real(child)) {
-				double d = json_real_value(child);
-				if (d == floor(d) && fabs(d) <= 9007199254740992.0)
-					json_object_set_new(v, key, json_integer((json_int_t)d));
-			} else {
+			if (!json_is_real(child))
 				carelog__json_canonicalize(child);
-			}
+			else if ((repl = canonical_number(child)) != NULL)
+				json_object_set_new(v, key, repl);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child) {
-			if (json_is_real(child)) {
-				double d = json_real_value(child);
-				if (d == floor(d) && fabs(d) <= 9007199254740992.0)
-					json_array_set_new(v, i, json_integer((json_int_t)d));
-			} else {
+			if (!json_is_real(child))
 				carelog__json_canonicalize(child);
-			}
+			else if ((repl = canonical_number(child)) != NULL)
+				json_array_set_new(v, i, repl);
 		}
 	}
 }

@@ -3,6 +3,7 @@
  * from its struct and hands it to the one write pipeline (write.c), so that
  * validation lives in one place (record_schema.c).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -67,7 +68,11 @@ int carelog_plan_add(char *out_id, carelog_store *s, const carelog_plan *p)
 	int rc;
 	if ((rc = check_struct(p, p ? p->version : 0, CARELOG_PLAN_VERSION, "carelog_plan")) < 0)
 		return carelog__store_result(s, rc);
-	o = base("plan", p->patient, p->at, p->note);
+	/* a plan without a prescription time sits on the timeline where it starts */
+	char start_time[CARELOG__DATE_BUFSIZE + 16];
+	if (p->at == NULL && p->start && strlen(p->start) == 10)
+		snprintf(start_time, sizeof(start_time), "%sT00:00:00Z", p->start);
+	o = base("plan", p->patient, p->at ? p->at : p->start && strlen(p->start) == 10 ? start_time : NULL, p->note);
 	if ((rc = built(o)) < 0)
 		return carelog__store_result(s, rc);
 	set_str(o, "drug", p->drug);

@@ -35,18 +35,18 @@
 #define SYS "'patient':'" PID "','time':'2026-11-25T09:00:00+01:00','author':'Maman'," \
 	"'device':'phone-1','hlc':'" HLC "'"
 /* The same fields after normalization, as pieces to place in key order. */
-#define A "'author':'Maman'"
-#define D "'device':'phone-1'"
-#define H "'hlc':'" HLC "'"
-#define I "'id':'" RID "'"
-#define P "'patient':'" PID "'"
-#define S "'status':'active'"
-#define T "'time':'2026-11-25T08:00:00Z'"
+#define O_AUTHOR "'author':'Maman'"
+#define O_DEVICE "'device':'phone-1'"
+#define O_HLC "'hlc':'" HLC "'"
+#define O_ID "'id':'" RID "'"
+#define O_PATIENT "'patient':'" PID "'"
+#define O_STATUS "'status':'active'"
+#define O_TIME "'time':'2026-11-25T08:00:00Z'"
 /* A normalized measurement; `entered`, `loinc` and `range` are "" or
  * ",'<key>':..." */
 #define MEAS(code, entered, loinc, range, unit, value) \
-	"{" A ",'code':'" code "'," D entered "," H "," I ",'kind':'measurement'" loinc "," P range "," \
-	S "," T ",'unit':'" unit "','value':" value "}"
+	"{" O_AUTHOR ",'code':'" code "'," O_DEVICE entered "," O_HLC "," O_ID ",'kind':'measurement'" loinc "," O_PATIENT range "," \
+	O_STATUS "," O_TIME ",'unit':'" unit "','value':" value "}"
 
 #define PATIENT "{'id':'" PID "','kind':'patient'," SYS ",'name':'Léa Martin'}"
 #define CAREGIVER "{'id':'" RID "','kind':'caregiver'," SYS ",'name':'Dr Rossi','role':'clinician'}"
@@ -228,7 +228,7 @@ static void test_common_ok(void **state)
 	(void)state;
 	/* time offset normalized to UTC, status filled */
 	expect_ok(NOTE, NULL,
-		"{" A "," D "," H "," I ",'kind':'note'," P "," S ",'text':'Slept well'," T "}");
+		"{" O_AUTHOR "," O_DEVICE "," O_HLC "," O_ID ",'kind':'note'," O_PATIENT "," O_STATUS ",'text':'Slept well'," O_TIME "}");
 	/* milliseconds kept, zero milliseconds and +00:00 dropped */
 	expect_ok(NOTE, "{'time':'2026-11-25T08:00:00.250Z'}", NULL);
 	{
@@ -248,8 +248,8 @@ static void test_common_ok(void **state)
 	}
 	/* entered-in-error with a reason; newlines allowed in reason and note */
 	expect_ok(NOTE, "{'status':'entered-in-error','reason':'wrong child\\nsorry','note':'a\\tb'}",
-		"{" A "," D "," H "," I ",'kind':'note','note':'a\\tb'," P ",'reason':'wrong child\\nsorry',"
-		"'status':'entered-in-error','text':'Slept well'," T "}");
+		"{" O_AUTHOR "," O_DEVICE "," O_HLC "," O_ID ",'kind':'note','note':'a\\tb'," O_PATIENT ",'reason':'wrong child\\nsorry',"
+		"'status':'entered-in-error','text':'Slept well'," O_TIME "}");
 	expect_ok(NOTE, "{'device':'Phone_1.b-C','note':''}", NULL);
 	/* caps count code points: 200 two-byte characters is 400 bytes */
 	{
@@ -374,11 +374,11 @@ static void test_patient_ok(void **state)
 {
 	(void)state;
 	expect_ok(PATIENT, NULL,
-		"{'asplenic':false," A "," D "," H ",'id':'" PID "','kind':'patient','name':'Léa Martin',"
-		P "," S "," T ",'timezone':'UTC'}");
+		"{'asplenic':false," O_AUTHOR "," O_DEVICE "," O_HLC ",'id':'" PID "','kind':'patient','name':'Léa Martin',"
+		O_PATIENT "," O_STATUS "," O_TIME ",'timezone':'UTC'}");
 	expect_ok(PATIENT, "{'born':'2015-06-01','weight_kg':31.50,'asplenic':true,'timezone':'Europe/Paris'}",
-		"{'asplenic':true," A ",'born':'2015-06-01'," D "," H ",'id':'" PID "','kind':'patient',"
-		"'name':'Léa Martin'," P "," S "," T ",'timezone':'Europe/Paris','weight_kg':31.5}");
+		"{'asplenic':true," O_AUTHOR ",'born':'2015-06-01'," O_DEVICE "," O_HLC ",'id':'" PID "','kind':'patient',"
+		"'name':'Léa Martin'," O_PATIENT "," O_STATUS "," O_TIME ",'timezone':'Europe/Paris','weight_kg':31.5}");
 	expect_ok(PATIENT, "{'weight_kg':20.0,'born':'2024-02-29'}", NULL);
 	expect_ok_rec(with_long(PATIENT, "name", "é", 200), NULL);
 }
@@ -431,10 +431,10 @@ static void test_caregiver(void **state)
 {
 	(void)state;
 	expect_ok(CAREGIVER, NULL,
-		"{" A "," D "," H "," I ",'kind':'caregiver','name':'Dr Rossi'," P ",'role':'clinician'," S "," T "}");
+		"{" O_AUTHOR "," O_DEVICE "," O_HLC "," O_ID ",'kind':'caregiver','name':'Dr Rossi'," O_PATIENT ",'role':'clinician'," O_STATUS "," O_TIME "}");
 	expect_ok(CAREGIVER, "{'role':'clinic','contact':'+33 1 23 45 67 89'}",
-		"{" A ",'contact':'+33 1 23 45 67 89'," D "," H "," I ",'kind':'caregiver','name':'Dr Rossi',"
-		P ",'role':'clinic'," S "," T "}");
+		"{" O_AUTHOR ",'contact':'+33 1 23 45 67 89'," O_DEVICE "," O_HLC "," O_ID ",'kind':'caregiver','name':'Dr Rossi',"
+		O_PATIENT ",'role':'clinic'," O_STATUS "," O_TIME "}");
 	expect_bad(CAREGIVER, "{'role':null}", "role is required in a caregiver record");
 	expect_bad(CAREGIVER, "{'name':null}", "name is required in a caregiver record");
 	expect_bad(CAREGIVER, "{'role':'nurse'}", "role 'nurse' is not one of caregiver, clinician, clinic");
@@ -449,16 +449,16 @@ static void test_plan_ok(void **state)
 {
 	(void)state;
 	expect_ok(PLAN, "{'drug':'  Sirolimus ','times':['20:00','08:00']}",
-		"{" A "," D ",'dose':1.5,'drug':'sirolimus'," H "," I ",'kind':'plan'," P
-		",'route':'oral','start':'2026-11-25'," S "," T ",'times':['08:00','20:00'],'unit':'mg'}");
+		"{" O_AUTHOR "," O_DEVICE ",'dose':1.5,'drug':'sirolimus'," O_HLC "," O_ID ",'kind':'plan'," O_PATIENT
+		",'route':'oral','start':'2026-11-25'," O_STATUS "," O_TIME ",'times':['08:00','20:00'],'unit':'mg'}");
 	expect_ok(PLAN,
 		"{'drug':'Prednisone','dose':40.0,'route':'nasogastric','end':'2026-12-31','window_minutes':30.0,"
 		"'times':['23:59','00:00','12:30'],"
 		"'taper':[{'date':'2026-11-25','dose':40},{'date':'2026-12-10','dose':20.0},{'date':'2026-12-31','dose':0}]}",
-		"{" A "," D ",'dose':40,'drug':'prednisone','end':'2026-12-31'," H "," I ",'kind':'plan',"
-		P ",'route':'nasogastric','start':'2026-11-25'," S ","
+		"{" O_AUTHOR "," O_DEVICE ",'dose':40,'drug':'prednisone','end':'2026-12-31'," O_HLC "," O_ID ",'kind':'plan',"
+		O_PATIENT ",'route':'nasogastric','start':'2026-11-25'," O_STATUS ","
 		"'taper':[{'date':'2026-11-25','dose':40},{'date':'2026-12-10','dose':20},{'date':'2026-12-31','dose':0}],"
-		T ",'times':['00:00','12:30','23:59'],'unit':'mg','window_minutes':30}");
+		O_TIME ",'times':['00:00','12:30','23:59'],'unit':'mg','window_minutes':30}");
 	/* end may equal start; a drug name may hold digits, spaces and '-' */
 	expect_ok(PLAN, "{'drug':'Vitamin D3 - drops','end':'2026-11-25','dose':100000}", NULL);
 	expect_ok_rec(with_long(PLAN, "drug", "A", 100), NULL);
@@ -555,11 +555,11 @@ static void test_dose(void **state)
 {
 	(void)state;
 	expect_ok(DOSE, "{'drug':' Prednisone','amount':10.0}",
-		"{'amount':10," A "," D ",'drug':'prednisone'," H "," I ",'kind':'dose','outcome':'given',"
-		P "," S "," T ",'unit':'mg'}");
+		"{'amount':10," O_AUTHOR "," O_DEVICE ",'drug':'prednisone'," O_HLC "," O_ID ",'kind':'dose','outcome':'given',"
+		O_PATIENT "," O_STATUS "," O_TIME ",'unit':'mg'}");
 	expect_ok(DOSE, "{'amount':0,'outcome':'missed','plan':'" PID "','unit':'tablet','note':'asleep'}",
-		"{'amount':0," A "," D ",'drug':'prednisone'," H "," I ",'kind':'dose','note':'asleep',"
-		"'outcome':'missed'," P ",'plan':'" PID "'," S "," T ",'unit':'tablet'}");
+		"{'amount':0," O_AUTHOR "," O_DEVICE ",'drug':'prednisone'," O_HLC "," O_ID ",'kind':'dose','note':'asleep',"
+		"'outcome':'missed'," O_PATIENT ",'plan':'" PID "'," O_STATUS "," O_TIME ",'unit':'tablet'}");
 	expect_ok(DOSE, "{'amount':2.5,'unit':'mg/kg','outcome':'held'}", NULL);
 	expect_bad(DOSE, "{'drug':null}", "drug is required in a dose record");
 	expect_bad(DOSE, "{'drug':'pred_nisone'}", "drug 'pred_nisone'");
@@ -580,9 +580,9 @@ static void test_symptom(void **state)
 {
 	(void)state;
 	expect_ok(SYMPTOM, NULL,
-		"{" A ",'code':'fever'," D "," H "," I ",'kind':'symptom'," P ",'severity':7," S "," T "}");
+		"{" O_AUTHOR ",'code':'fever'," O_DEVICE "," O_HLC "," O_ID ",'kind':'symptom'," O_PATIENT ",'severity':7," O_STATUS "," O_TIME "}");
 	expect_ok(SYMPTOM, "{'code':'swollen-nodes','severity':3.0}",
-		"{" A ",'code':'swollen-nodes'," D "," H "," I ",'kind':'symptom'," P ",'severity':3," S "," T "}");
+		"{" O_AUTHOR ",'code':'swollen-nodes'," O_DEVICE "," O_HLC "," O_ID ",'kind':'symptom'," O_PATIENT ",'severity':3," O_STATUS "," O_TIME "}");
 	expect_ok(SYMPTOM, "{'code':'other','severity':0,'note':'itchy eyes'}", NULL);
 	expect_ok(SYMPTOM, "{'code':'petechiae','severity':10}", NULL);
 	expect_bad(SYMPTOM, "{'severity':3.5}", "severity 3.5 must be a whole number 0-10");
@@ -603,18 +603,14 @@ static void test_measurement_canonical(void **state)
 {
 	(void)state;
 	/* unit and loinc filled from the table */
-	expect_ok(MEASURE, NULL,
-		"{" OUT_AUTH ",'code':'platelets','id':'" RID "','kind':'measurement','loinc':'777-3',"
-		OUT_TAIL ",'unit':'10*3/uL','value':45}");
+	expect_ok(MEASURE, NULL, MEAS("platelets", "", ",'loinc':'777-3'", "", "10*3/uL", "45"));
 	/* given in the canonical unit, with the matching loinc and a range */
 	expect_ok(MEASURE, "{'unit':'10*3/uL','loinc':'777-3','value':45.0,'range':{'low':150,'high':400.0}}",
-		"{" OUT_AUTH ",'code':'platelets','id':'" RID "','kind':'measurement','loinc':'777-3',"
-		OUT_TAIL ",'range':{'high':400,'low':150},'unit':'10*3/uL','value':45}");
+		MEAS("platelets", "", ",'loinc':'777-3'", ",'range':{'high':400,'low':150}", "10*3/uL", "45"));
 	/* no LOINC code: none filled */
 	expect_ok(MEASURE, "{'code':'dnt','value':12.5,'range':{'high':2.5}}",
-		"{" OUT_AUTH ",'code':'dnt','id':'" RID "','kind':'measurement'," OUT_TAIL
-		",'range':{'high':2.5},'unit':'%','value':12.5}");
-	expect_ok(MEASURE, "{'code':'spleen-size','value':0}", NULL);
+		MEAS("dnt", "", "", ",'range':{'high':2.5}", "%", "12.5"));
+	expect_ok(MEASURE, "{'code':'spleen-size','value':0}", MEAS("spleen-size", "", "", "", "cm", "0"));
 	expect_ok(MEASURE, "{'code':'il-18','value':1000000}", NULL);
 	expect_ok(MEASURE, "{'code':'temperature','value':25}", NULL);
 	expect_ok(MEASURE, "{'code':'weight','value':0.2}", NULL);
@@ -625,44 +621,41 @@ static void test_measurement_conversions(void **state)
 	(void)state;
 	/* [degF] 101.3 -> 38.5 Cel; the typed value is kept in entered */
 	expect_ok(MEASURE, "{'code':'temperature','value':101.3,'unit':'[degF]'}",
-		"{" OUT_AUTH ",'code':'temperature','entered':{'unit':'[degF]','value':101.3},'id':'" RID
-		"','kind':'measurement','loinc':'8310-5'," OUT_TAIL ",'unit':'Cel','value':38.5}");
+		MEAS("temperature", ",'entered':{'unit':'[degF]','value':101.3}", ",'loinc':'8310-5'", "",
+			"Cel", "38.5"));
 	/* a range converts with the value; 32 [degF] is exactly 0 Cel */
 	expect_ok(MEASURE, "{'code':'temperature','value':98.6,'unit':'[degF]','range':{'low':32,'high':212}}",
-		"{" OUT_AUTH ",'code':'temperature','entered':{'unit':'[degF]','value':98.6},'id':'" RID
-		"','kind':'measurement','loinc':'8310-5'," OUT_TAIL
-		",'range':{'high':100,'low':0},'unit':'Cel','value':37}");
+		MEAS("temperature", ",'entered':{'unit':'[degF]','value':98.6}", ",'loinc':'8310-5'",
+			",'range':{'high':100,'low':0}", "Cel", "37"));
 	/* g/L -> g/dL */
 	expect_ok(MEASURE, "{'code':'hemoglobin','value':95,'unit':'g/L','range':{'low':115,'high':155}}",
-		"{" OUT_AUTH ",'code':'hemoglobin','entered':{'unit':'g/L','value':95},'id':'" RID
-		"','kind':'measurement','loinc':'718-7'," OUT_TAIL
-		",'range':{'high':15.5,'low':11.5},'unit':'g/dL','value':9.5}");
+		MEAS("hemoglobin", ",'entered':{'unit':'g/L','value':95}", ",'loinc':'718-7'",
+			",'range':{'high':15.5,'low':11.5}", "g/dL", "9.5"));
 	/* umol/L bilirubin: divided by 17.1, rounded to 10 significant digits */
 	expect_ok(MEASURE, "{'code':'bilirubin','value':34.2,'unit':'umol/L'}",
-		"{" OUT_AUTH ",'code':'bilirubin','entered':{'unit':'umol/L','value':34.2},'id':'" RID
-		"','kind':'measurement','loinc':'1975-2'," OUT_TAIL ",'unit':'mg/dL','value':2}");
+		MEAS("bilirubin", ",'entered':{'unit':'umol/L','value':34.2}", ",'loinc':'1975-2'", "",
+			"mg/dL", "2"));
 	expect_ok(MEASURE, "{'code':'bilirubin','value':20,'unit':'umol/L','range':{'high':21}}",
-		"{" OUT_AUTH ",'code':'bilirubin','entered':{'unit':'umol/L','value':20},'id':'" RID
-		"','kind':'measurement','loinc':'1975-2'," OUT_TAIL
-		",'range':{'high':1.228070175},'unit':'mg/dL','value':1.169590643}");
+		MEAS("bilirubin", ",'entered':{'unit':'umol/L','value':20}", ",'loinc':'1975-2'",
+			",'range':{'high':1.228070175}", "mg/dL", "1.169590643"));
 	expect_ok(MEASURE, "{'code':'creatinine','value':53,'unit':'umol/L'}",
-		"{" OUT_AUTH ",'code':'creatinine','entered':{'unit':'umol/L','value':53},'id':'" RID
-		"','kind':'measurement','loinc':'2160-0'," OUT_TAIL ",'unit':'mg/dL','value':0.5994118978}");
+		MEAS("creatinine", ",'entered':{'unit':'umol/L','value':53}", ",'loinc':'2160-0'", "",
+			"mg/dL", "0.5994118978"));
 	/* lb -> kg, g -> kg */
 	expect_ok(MEASURE, "{'code':'weight','value':44,'unit':'[lb_av]'}",
-		"{" OUT_AUTH ",'code':'weight','entered':{'unit':'[lb_av]','value':44},'id':'" RID
-		"','kind':'measurement','loinc':'29463-7'," OUT_TAIL ",'unit':'kg','value':19.95806428}");
+		MEAS("weight", ",'entered':{'unit':'[lb_av]','value':44}", ",'loinc':'29463-7'", "",
+			"kg", "19.95806428"));
 	expect_ok(MEASURE, "{'code':'weight','value':3500,'unit':'g'}",
-		"{" OUT_AUTH ",'code':'weight','entered':{'unit':'g','value':3500},'id':'" RID
-		"','kind':'measurement','loinc':'29463-7'," OUT_TAIL ",'unit':'kg','value':3.5}");
+		MEAS("weight", ",'entered':{'unit':'g','value':3500}", ",'loinc':'29463-7'", "", "kg", "3.5"));
 	/* x1 conversions */
 	expect_ok(MEASURE, "{'value':180,'unit':'10*9/L'}",
-		"{" OUT_AUTH ",'code':'platelets','entered':{'unit':'10*9/L','value':180},'id':'" RID
-		"','kind':'measurement','loinc':'777-3'," OUT_TAIL ",'unit':'10*3/uL','value':180}");
-	expect_ok(MEASURE, "{'code':'sirolimus-trough','value':7.2,'unit':'ug/L'}", NULL);
+		MEAS("platelets", ",'entered':{'unit':'10*9/L','value':180}", ",'loinc':'777-3'", "",
+			"10*3/uL", "180"));
+	expect_ok(MEASURE, "{'code':'sirolimus-trough','value':7.2,'unit':'ug/L'}",
+		MEAS("sirolimus-trough", ",'entered':{'unit':'ug/L','value':7.2}", ",'loinc':'29247-4'", "",
+			"ng/mL", "7.2"));
 	expect_ok(MEASURE, "{'code':'vitamin-b12','value':400,'unit':'pg/mL'}",
-		"{" OUT_AUTH ",'code':'vitamin-b12','entered':{'unit':'pg/mL','value':400},'id':'" RID
-		"','kind':'measurement'," OUT_TAIL ",'unit':'ng/L','value':400}");
+		MEAS("vitamin-b12", ",'entered':{'unit':'pg/mL','value':400}", "", "", "ng/L", "400"));
 }
 
 static void test_measurement_bad(void **state)
@@ -702,8 +695,8 @@ static void test_measurement_entered(void **state)
 	/* a normalized record keeps a consistent entered */
 	expect_ok(MEASURE, "{'code':'temperature','value':38.5,'unit':'Cel','loinc':'8310-5',"
 		"'entered':{'value':101.3,'unit':'[degF]'}}",
-		"{" OUT_AUTH ",'code':'temperature','entered':{'unit':'[degF]','value':101.3},'id':'" RID
-		"','kind':'measurement','loinc':'8310-5'," OUT_TAIL ",'unit':'Cel','value':38.5}");
+		MEAS("temperature", ",'entered':{'unit':'[degF]','value':101.3}", ",'loinc':'8310-5'", "",
+			"Cel", "38.5"));
 	/* ... also without unit (filled) */
 	expect_ok(MEASURE, "{'code':'weight','value':3.5,'entered':{'value':3500,'unit':'g'}}", NULL);
 	/* a value changed without its entered no longer matches */
@@ -730,7 +723,7 @@ static void test_note(void **state)
 {
 	(void)state;
 	expect_ok(NOTE, "{'text':'Line one\\nLine two\\twith a tab'}",
-		"{" A "," D "," H "," I ",'kind':'note'," P "," S ",'text':'Line one\\nLine two\\twith a tab'," T "}");
+		"{" O_AUTHOR "," O_DEVICE "," O_HLC "," O_ID ",'kind':'note'," O_PATIENT "," O_STATUS ",'text':'Line one\\nLine two\\twith a tab'," O_TIME "}");
 	expect_ok_rec(with_long(NOTE, "text", "é", 10000), NULL);
 	expect_bad(NOTE, "{'text':null}", "text is required in a note record");
 	expect_bad(NOTE, "{'text':''}", "text must not be empty");

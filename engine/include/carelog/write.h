@@ -62,7 +62,7 @@ typedef struct {
 	const carelog_taper_step *taper; /**< `ntaper` steps in date order, or NULL */
 	size_t ntaper;
 	const char *note;      /**< or NULL */
-	const char *at;        /**< when prescribed; NULL = now */
+	const char *at;        /**< when prescribed; NULL = the start date at 00:00 UTC */
 } carelog_plan;
 #define CARELOG_PLAN_VERSION 1
 #define CARELOG_PLAN_INIT { CARELOG_PLAN_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL }
