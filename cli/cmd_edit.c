@@ -44,11 +44,11 @@ static int run_amend(cli_ctx *ctx, const cli_args *a)
 	size_t n = (size_t)set->given, i;
 	carelog_field *fields = calloc(n, sizeof *fields);
 	char **names = calloc(n, sizeof *names);
-	int rc = fields && names ? parse_sets(fields, names, set) : CLI_FAIL, err;
+	int rc = CLI_FAIL, err;
 
 	if (!fields || !names)
 		cli_error("out of memory");
-	if (rc == CLI_OK) {
+	else if ((rc = parse_sets(fields, names, set)) == CLI_OK) {
 		err = carelog_record_amend(ctx->store, a->pos[0], fields, n);
 		rc = err ? cli_lib_error(err) : cli_print_id(a->pos[0]);
 	}

@@ -2,9 +2,7 @@
  * cmd_log.c - the commands that log care: `carelog plan add`, `dose`,
  * `symptom`, `measure` and `note`.
  *
- * Each fills the library's typed struct. Two things the typed structs cannot
- * say go through carelog_record_write_json instead: a plan's window_minutes
- * and a one-sided measurement reference range.
+ * Each fills the library's typed struct; all checking is the library's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,50 +18,6 @@
 	"                  2026-11-25T09:00:00+01:00 (stored in UTC); default now\n"
 #define NOTE_HELP \
 	"  --note TEXT     a free-text note (at most 2000 characters)\n"
-
-/* ---- writing a record built as JSON ----------------------------------- */
-
-static void json_set_str(json_t *o, const char *key, const char *value)
-{
-	/* nocheck: bad UTF-8 reaches the library, which names it. */
-	if (value)
-		json_object_set_new(o, key, json_string_nocheck(value));
-}
-
-/* The current UTC time, or with date_only today's UTC date: what the typed
- * API fills in for `time` and a plan's `start`, for a record written as JSON. */
-static const char *utc_now(char *buf, size_t size, int date_only)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	size_t n = 0;
-
-	if (gmtime_r(&t, &tm))
-		n = date_only ? strftime(buf, size, "%Y-%m-%d", &tm)
-			: strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (n == 0)
-		buf[0] = '\0';
-	return buf;
-}
-
-/* Writes `o` (stolen) with carelog_record_write_json; `time` defaults to now. */
-static int write_json(char *id, carelog_store *s, json_t *o, const char *at)
-{
-	char now[32];
-	char *text;
-	int err;
-
-	json_set_str(o, "time", at ? at : utc_now(now, sizeof now, 0));
-	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(o);
-	if (!text) {
-		cli_error("out of memory");
-		return CLI_FAIL;
-	}
-	err = carelog_record_write_json(id, s, text);
-	free(text);
-	return err ? cli_lib_error(err) : cli_print_id(id);
-}
 
 /* ---- plan add --------------------------------------------------------- */
 
@@ -145,41 +99,6 @@ static int plan_from_args(carelog_plan *p, plan_lists *pl, const cli_args *a)
 	return a->vals[P_TAPER].given ? parse_taper(pl, p, a->vals[P_TAPER].str) : CLI_OK;
 }
 
-/* The plan as an import-format object, for fields carelog_plan lacks. */
-static json_t *plan_json(const carelog_plan *p, int window_minutes)
-{
-	json_t *o = json_object(), *times = json_array(), *taper = json_array();
-	char today[16];
-	size_t i;
-
-	json_set_str(o, "kind", "plan");
-	json_set_str(o, "patient", p->patient);
-	json_set_str(o, "drug", p->drug);
-	json_object_set_new(o, "dose", json_real(p->dose));
-	json_set_str(o, "unit", p->unit);
-	json_set_str(o, "route", p->route);
-	json_set_str(o, "start", p->start ? p->start : utc_now(today, sizeof today, 1));
-	json_set_str(o, "end", p->end);
-	json_set_str(o, "note", p->note);
-	json_object_set_new(o, "window_minutes", json_integer(window_minutes));
-	for (i = 0; i < p->ntimes; i++)
-		json_array_append_new(times, json_string_nocheck(p->times[i]));
-	for (i = 0; i < p->ntaper; i++) {
-		json_t *step = json_object();
-
-		json_set_str(step, "date", p->taper[i].date);
-		json_object_set_new(step, "dose", json_real(p->taper[i].dose));
-		json_array_append_new(taper, step);
-	}
-	json_object_set_new(o, "times", times);
-	json_object_set_new(o, "taper", taper);
-	if (!p->ntimes)
-		json_object_del(o, "times");
-	if (!p->ntaper)
-		json_object_del(o, "taper");
-	return o;
-}
-
 static int run_plan_add(cli_ctx *ctx, const cli_args *a)
 {
 	carelog_plan p = CARELOG_PLAN_INIT;
@@ -187,9 +106,8 @@ static int run_plan_add(cli_ctx *ctx, const cli_args *a)
 	char id[CARELOG_ID_BUFSIZE];
 	int rc = plan_from_args(&p, &pl, a), err;
 
-	if (rc == CLI_OK && a->vals[P_WINDOW].given) {
-		rc = write_json(id, ctx->store, plan_json(&p, (int)a->vals[P_WINDOW].num), NULL);
-	} else if (rc == CLI_OK) {
+	if (rc == CLI_OK) {
+		p.window_minutes = a->vals[P_WINDOW].given ? (int)a->vals[P_WINDOW].num : 0;
 		err = carelog_plan_add(id, ctx->store, &p);
 		rc = err ? cli_lib_error(err) : cli_print_id(id);
 	}
@@ -213,14 +131,14 @@ const cli_command cli_cmd_plan_add = {
 	"  --route R            oral (default), iv, sc, im, topical, inhaled,\n"
 	"                       rectal or nasogastric\n"
 	"  --times HH:MM,...    the patient's local times of day, e.g. 08:00,20:00;\n"
-	"                       default none (as needed)\n"
+	"                       default none (no fixed times)\n"
 	"  --start DATE         first day, YYYY-MM-DD; default today (UTC)\n"
 	"  --end DATE           last day, inclusive; default open-ended\n"
 	"  --taper DATE:DOSE,...  from each DATE on, the dose is DOSE, e.g.\n"
 	"                       2026-12-01:10,2026-12-15:5 (dates in order)\n"
 	"  --window-minutes N   how early or late (5-720 minutes) a dose still\n"
 	"                       counts as on time; default 60\n"
-	NOTE_HELP,
+	"  --note TEXT          a free-text note (at most 2000 characters)\n",
 	plan_opts, P_NOPTS, { "PATIENT", NULL }, 1, run_plan_add,
 };
 
@@ -326,26 +244,6 @@ static const cli_opt measure_opts[M_NOPTS] = {
 	[M_NOTE] = { "note", CLI_STRING, 0 },
 };
 
-/* A measurement whose range has one bound only: carelog_measurement's
- * has_range always sets both. */
-static json_t *measure_json(const carelog_measurement *m, const cli_args *a)
-{
-	json_t *o = json_object(), *range = json_object();
-
-	json_set_str(o, "kind", "measurement");
-	json_set_str(o, "patient", m->patient);
-	json_set_str(o, "code", m->code);
-	json_object_set_new(o, "value", json_real(m->value));
-	json_set_str(o, "unit", m->unit);
-	json_set_str(o, "note", m->note);
-	if (a->vals[M_LOW].given)
-		json_object_set_new(range, "low", json_real(m->range_low));
-	if (a->vals[M_HIGH].given)
-		json_object_set_new(range, "high", json_real(m->range_high));
-	json_object_set_new(o, "range", range);
-	return o;
-}
-
 static int run_measure(cli_ctx *ctx, const cli_args *a)
 {
 	carelog_measurement m = CARELOG_MEASUREMENT_INIT;
@@ -356,13 +254,12 @@ static int run_measure(cli_ctx *ctx, const cli_args *a)
 	m.code = a->vals[M_CODE].str;
 	m.value = a->vals[M_VALUE].num;
 	m.unit = a->vals[M_UNIT].str;
-	m.has_range = a->vals[M_LOW].given || a->vals[M_HIGH].given;
-	m.range_low = a->vals[M_LOW].num;
-	m.range_high = a->vals[M_HIGH].num;
+	m.has_low = a->vals[M_LOW].given;
+	m.low = a->vals[M_LOW].num;
+	m.has_high = a->vals[M_HIGH].given;
+	m.high = a->vals[M_HIGH].num;
 	m.note = a->vals[M_NOTE].str;
 	m.at = a->vals[M_AT].str;
-	if (m.has_range && !(a->vals[M_LOW].given && a->vals[M_HIGH].given))
-		return write_json(id, ctx->store, measure_json(&m, a), m.at);
 	err = carelog_measurement_log(id, ctx->store, &m);
 	return err ? cli_lib_error(err) : cli_print_id(id);
 }

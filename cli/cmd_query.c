@@ -78,6 +78,11 @@ static void sum_plan(const carelog_record *r)
 		printf("%s%s:", i ? "," : " taper ", jstr(json_object_get(v, "date")));
 		put_json_num(json_object_get(v, "dose"));
 	}
+	if (json_object_get(o, "window_minutes")) {
+		fputs(" window +-", stdout);
+		put_num(r, "window_minutes");
+		fputs(" min", stdout);
+	}
 	json_decref(o);
 }
 
@@ -150,7 +155,8 @@ static void print_record_line(const carelog_record *r)
 	const char *kind = carelog_record_kind(r), *note, *reason;
 	size_t i;
 
-	printf("%s  %-11s  ", carelog_record_time(r), kind);
+	/* to the second, so that the columns line up ("...T08:00:00.123Z") */
+	printf("%.19sZ  %-11s  ", carelog_record_time(r), kind);
 	for (i = 0; i < sizeof summaries / sizeof summaries[0]; i++)
 		if (strcmp(summaries[i].kind, kind) == 0)
 			summaries[i].summarize(r);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 #include "chart.h"
 #include "error.h"
@@ -171,6 +172,8 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 		goto out;
 	for (size_t i = 0; i < nputs && rc == 0; i++)
 		rc = git_packbuilder_insert(pb, &puts[i].blob, NULL);
+	/* 0: one delta-search thread per core; a bulk import packs thousands of records */
+	git_packbuilder_set_threads(pb, 0);
 	if (rc == 0)
 		rc = git_packbuilder_write(pb, pack_dir, 0, NULL, NULL);
 out:
@@ -265,7 +268,10 @@ int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *ol
 		goto out;
 	}
 	for (size_t i = 0; i < nputs; i++) {
-		if ((rc = git_odb_write(&puts[i].blob, c->odb, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0) {
+		/* straight into the write buffer: git_odb_write would first look the
+		 * new blob up in every pack and rescan the pack directory on the miss */
+		if ((rc = git_odb_hash(&puts[i].blob, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0 ||
+		    (rc = c->mempack->write(c->mempack, &puts[i].blob, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0) {
 			rc = carelog__git_fail(rc, "cannot write a record");
 			goto out;
 		}

@@ -15,7 +15,7 @@
 #include "store_internal.h"
 #include "write_internal.h"
 
-#define DEFAULT_BATCH 10000
+#define DEFAULT_BATCH 2000
 #define MAX_LINE (1024 * 1024)
 
 static int blank(const char *line)

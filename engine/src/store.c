@@ -278,6 +278,29 @@ static int validate_init(const carelog_init_options *o, const char **name, const
 	return 0;
 }
 
+/* mkdir -p: the default store ($XDG_DATA_HOME/carelog) may be the first
+ * thing in a fresh account's ~/.local/share. */
+static int make_dirs(const char *path)
+{
+	char *p = strdup(path);
+	int rc = 0;
+	if (p == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			rc = carelog__fail(CARELOG_EIO, "cannot create store directory %s: %s", p, strerror(errno));
+			break;
+		}
+		if (slash == NULL)
+			break;
+		*slash = '/';
+	}
+	free(p);
+	return rc;
+}
+
 int carelog_store_init(carelog_store **out, const char *path, const carelog_init_options *opts)
 {
 	static const char *const markers[] = { "device.json", "carelog.db", "charts" };
@@ -292,8 +315,8 @@ int carelog_store_init(carelog_store **out, const char *path, const carelog_init
 	if ((rc = check_version(opts, opts ? opts->version : 0, CARELOG_INIT_OPTIONS_VERSION, "carelog_init_options")) < 0 ||
 	    (rc = validate_init(opts, &name, &author, &role)) < 0)
 		return rc;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return carelog__fail(CARELOG_EIO, "cannot create store directory %s: %s", path, strerror(errno));
+	if ((rc = make_dirs(path)) < 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++) {
 		struct stat st;
 		if ((p = carelog__strdupf("%s/%s", path, markers[i])) == NULL)

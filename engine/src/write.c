@@ -24,6 +24,7 @@
 typedef struct {
 	json_t *rec;   /* normalized */
 	int stamp;     /* the clock stamp is ours to give at commit */
+	int time_defaulted; /* no time given: a new version keeps the current one's */
 	size_t seq;    /* order of addition: within a chart the last version wins */
 } pending;
 
@@ -82,7 +83,7 @@ static int chart_ready(carelog__chart **c, carelog_batch *b, const char *patient
 
 /* Fills what the writer supplies: time, id, patient (of a patient record),
  * status, author, device, and a provisional clock stamp. */
-static int complete(json_t *rec, int *stamp, carelog_batch *b)
+static int complete(json_t *rec, int *stamp, int *time_defaulted, carelog_batch *b)
 {
 	const char *kind = str(rec, "kind"), *time_text = str(rec, "time"), *id = str(rec, "id");
 	char idbuf[CARELOG_ID_BUFSIZE], tbuf[CARELOG__TIME_BUFSIZE];
@@ -94,6 +95,7 @@ static int complete(json_t *rec, int *stamp, carelog_batch *b)
 	if (!carelog__kind_known(kind))
 		return carelog__fail(CARELOG_EINVALID,
 			"kind '%.40s' is not one of patient, caregiver, plan, dose, symptom, measurement, note", kind);
+	*time_defaulted = time_text == NULL;
 	if (time_text == NULL) {
 		if (json_object_get(rec, "time"))
 			return carelog__fail(CARELOG_EINVALID, "time must be an RFC 3339 string");
@@ -179,9 +181,9 @@ static int cross_check(carelog_batch *b, json_t *rec)
 
 int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id)
 {
-	int stamp = 0, rc;
+	int stamp = 0, time_defaulted = 0, rc;
 
-	if ((rc = complete(rec, &stamp, b)) < 0 || (rc = carelog__record_normalize(rec)) < 0 ||
+	if ((rc = complete(rec, &stamp, &time_defaulted, b)) < 0 || (rc = carelog__record_normalize(rec)) < 0 ||
 	    (rc = cross_check(b, rec)) < 0) {
 		json_decref(rec);
 		return rc;
@@ -208,6 +210,7 @@ int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id)
 	}
 	b->v[b->n].rec = rec;
 	b->v[b->n].stamp = stamp;
+	b->v[b->n].time_defaulted = time_defaulted;
 	b->v[b->n].seq = b->n;
 	b->n++;
 	return 0;
@@ -245,14 +248,13 @@ static void job_reset(chart_job *j)
 	j->nputs = 0;
 }
 
-/* Non-zero if a later record of the job has the same id (the last wins). */
-static int superseded(chart_job *j, size_t i)
+/* For each id, the index of its last record in the job: the last wins. */
+static json_t *last_of_each(chart_job *j)
 {
-	const char *id = str(j->p[i].rec, "id");
-	for (size_t k = i + 1; k < j->n; k++)
-		if (strcmp(id, str(j->p[k].rec, "id")) == 0)
-			return 1;
-	return 0;
+	json_t *last = json_object();
+	for (size_t i = 0; last && i < j->n; i++)
+		json_object_set_new(last, str(j->p[i].rec, "id"), json_integer((json_int_t)i));
+	return last;
 }
 
 /* Turns the job's records into files, skipping those already stored as
@@ -263,21 +265,29 @@ static int job_prepare(chart_job *j, carelog_store *s, const char *patient, int 
 	char maxh[64];
 	int rc;
 
+	json_t *last;
 	job_reset(j);
+	if ((last = last_of_each(j)) == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
 	if (chart_exists) {
-		if ((rc = carelog__index_max_hlc(maxh, s, patient)) < 0)
+		if ((rc = carelog__index_max_hlc(maxh, s, patient)) < 0) {
+			json_decref(last);
 			return rc;
+		}
 		if (maxh[0])
 			carelog__hlc_parse(&clock, maxh);
 	}
 	for (size_t i = 0; i < j->n; i++) {
 		json_t *rec = j->p[i].rec;
 		char *old = NULL;
-		if (superseded(j, i))
+		if ((size_t)json_integer_value(json_object_get(last, str(rec, "id"))) != i)
 			continue;
 		if (chart_exists && carelog__index_lookup(&old, NULL, NULL, s, str(rec, "id")) == 0) {
 			json_t *prev = json_loads(old, 0, NULL);
-			int same = prev && same_content(prev, rec);
+			int same;
+			if (prev && j->p[i].time_defaulted)
+				json_object_set(rec, "time", json_object_get(prev, "time"));
+			same = prev && same_content(prev, rec);
 			carelog__hlc ph;
 			if (prev && carelog__hlc_parse(&ph, str(prev, "hlc")) == 0)
 				carelog__hlc_observe(&clock, &ph);
@@ -293,13 +303,11 @@ static int job_prepare(chart_job *j, carelog_store *s, const char *patient, int 
 			json_object_set_new(rec, "hlc", json_string(hbuf));
 		}
 		char *text = carelog__json_dump(rec);
-		size_t len;
-		if (text == NULL)
-			return CARELOG_ENOMEM;
-		len = strlen(text);
-		char *withnl = realloc(text, len + 2);
+		size_t len = text ? strlen(text) : 0;
+		char *withnl = text ? realloc(text, len + 2) : NULL;
 		if (withnl == NULL) {
 			free(text);
+			json_decref(last);
 			return carelog__fail(CARELOG_ENOMEM, "out of memory");
 		}
 		withnl[len] = '\n';
@@ -311,6 +319,7 @@ static int job_prepare(chart_job *j, carelog_store *s, const char *patient, int 
 		j->recs[j->nputs] = rec;
 		j->nputs++;
 	}
+	json_decref(last);
 	return 0;
 }
 

@@ -89,6 +89,8 @@ int carelog_plan_add(char *out_id, carelog_store *s, const carelog_plan *p)
 		carelog__date_format(today, carelog__now_ms() / 86400000);
 	set_str(o, "start", p->start ? p->start : today);
 	set_str(o, "end", p->end);
+	if (p->window_minutes)
+		json_object_set_new(o, "window_minutes", json_integer(p->window_minutes));
 	if (p->ntaper) {
 		taper = json_array();
 		for (size_t i = 0; i < p->ntaper; i++)
@@ -142,8 +144,14 @@ int carelog_measurement_log(char *out_id, carelog_store *s, const carelog_measur
 	set_str(o, "code", m->code);
 	json_object_set_new(o, "value", json_real(m->value));
 	set_str(o, "unit", m->unit);
-	if (m->has_range)
-		json_object_set_new(o, "range", json_pack("{s:f, s:f}", "low", m->range_low, "high", m->range_high));
+	if (m->has_low || m->has_high) {
+		json_t *range = json_object();
+		if (m->has_low)
+			json_object_set_new(range, "low", json_real(m->low));
+		if (m->has_high)
+			json_object_set_new(range, "high", json_real(m->high));
+		json_object_set_new(o, "range", range);
+	}
 	return carelog__write_one(out_id, s, o);
 }
 

@@ -63,9 +63,10 @@ typedef struct {
 	size_t ntaper;
 	const char *note;      /**< or NULL */
 	const char *at;        /**< when prescribed; NULL = the start date at 00:00 UTC */
+	int window_minutes;    /**< a dose up to this many minutes from a time fills its slot (5-720); 0 = the default, 60 */
 } carelog_plan;
 #define CARELOG_PLAN_VERSION 1
-#define CARELOG_PLAN_INIT { CARELOG_PLAN_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL }
+#define CARELOG_PLAN_INIT { CARELOG_PLAN_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, 0 }
 
 /** A dose given, missed, refused or held. */
 typedef struct {
@@ -101,14 +102,15 @@ typedef struct {
 	const char *code;      /**< required, one of docs/records.md's measurement codes */
 	double value;
 	const char *unit;      /**< NULL = the code's canonical unit; others only where an exact conversion exists */
-	int has_range;         /**< non-zero: range_low/range_high are the lab report's reference range */
-	double range_low;
-	double range_high;
+	int has_low;           /**< non-zero: `low` is the lab report's lower reference limit (in `unit`) */
+	double low;
+	int has_high;          /**< non-zero: `high` is the lab report's upper reference limit (in `unit`) */
+	double high;
 	const char *note;      /**< or NULL */
 	const char *at;        /**< NULL = now */
 } carelog_measurement;
 #define CARELOG_MEASUREMENT_VERSION 1
-#define CARELOG_MEASUREMENT_INIT { CARELOG_MEASUREMENT_VERSION, NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL }
+#define CARELOG_MEASUREMENT_INIT { CARELOG_MEASUREMENT_VERSION, NULL, NULL, 0, NULL, 0, 0, 0, 0, NULL, NULL }
 
 /** Creates a patient and the patient's chart. */
 CARELOG_EXTERN(int) carelog_patient_add(char *out_id, carelog_store *s, const carelog_patient *p);
@@ -181,7 +183,7 @@ CARELOG_EXTERN(void) carelog_batch_free(carelog_batch *b);
 /** Options for carelog_import. */
 typedef struct {
 	unsigned int version;  /**< CARELOG_IMPORT_OPTIONS_VERSION */
-	size_t batch_size;     /**< records per commit; 0 = default (10000) */
+	size_t batch_size;     /**< records per commit; 0 = default (2000) */
 } carelog_import_options;
 #define CARELOG_IMPORT_OPTIONS_VERSION 1
 #define CARELOG_IMPORT_OPTIONS_INIT { CARELOG_IMPORT_OPTIONS_VERSION, 0 }
