@@ -24,6 +24,7 @@ static int run_patient_add(cli_ctx *ctx, const cli_args *a)
 
 	p.name = a->vals[PA_NAME].str;
 	p.born = a->vals[PA_BORN].str;
+	p.has_weight_kg = a->vals[PA_WEIGHT].given;
 	p.weight_kg = a->vals[PA_WEIGHT].num;
 	p.asplenic = a->vals[PA_ASPLENIC].given > 0;
 	p.timezone = a->vals[PA_TIMEZONE].str;

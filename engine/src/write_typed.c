@@ -54,7 +54,7 @@ int carelog_patient_add(char *out_id, carelog_store *s, const carelog_patient *p
 		return carelog__store_result(s, rc);
 	set_str(o, "name", p->name);
 	set_str(o, "born", p->born);
-	if (p->weight_kg != 0)
+	if (p->has_weight_kg)
 		json_object_set_new(o, "weight_kg", json_real(p->weight_kg));
 	json_object_set_new(o, "asplenic", json_boolean(p->asplenic));
 	set_str(o, "timezone", p->timezone);

@@ -34,12 +34,13 @@ typedef struct {
 	unsigned int version;  /**< CARELOG_PATIENT_VERSION */
 	const char *name;      /**< required, at most 200 characters */
 	const char *born;      /**< date of birth "YYYY-MM-DD", or NULL */
-	double weight_kg;      /**< 0 = not given */
+	int has_weight_kg;     /**< non-zero: weight_kg is given (0.2-500) */
+	double weight_kg;
 	int asplenic;          /**< non-zero if the patient has no (working) spleen */
 	const char *timezone;  /**< IANA name, e.g. "Europe/Paris"; NULL = "UTC" */
 } carelog_patient;
 #define CARELOG_PATIENT_VERSION 1
-#define CARELOG_PATIENT_INIT { CARELOG_PATIENT_VERSION, NULL, NULL, 0, 0, NULL }
+#define CARELOG_PATIENT_INIT { CARELOG_PATIENT_VERSION, NULL, NULL, 0, 0, 0, NULL }
 
 /** One step of a taper: from `date` on, the plan's dose is `dose`. */
 typedef struct {
