@@ -398,7 +398,12 @@ static int run_command(cli_ctx *ctx, const cli_command *cmd, int argc, char **ar
 	if (rc == CLI_OK)
 		rc = resolve_store(ctx, &store_buf, store_opt);
 	if (rc == CLI_OK && cmd->needs_store) {
-		int err = carelog_store_open(&ctx->store, ctx->store_path, NULL);
+		/* CARELOG_LOCK_TIMEOUT_MS: how long a write waits for another writer */
+		carelog_open_options o = CARELOG_OPEN_OPTIONS_INIT;
+		const char *t = getenv("CARELOG_LOCK_TIMEOUT_MS");
+		if (t && *t)
+			o.lock_timeout_ms = atoi(t);
+		int err = carelog_store_open(&ctx->store, ctx->store_path, &o);
 		if (err)
 			rc = cli_lib_error(err);
 	}
