@@ -56,6 +56,16 @@ int carelog_record_number(double *out, const carelog_record *r, const char *fiel
 	return 0;
 }
 
+int carelog_record_field_json(char **out, const carelog_record *r, const char *field)
+{
+	json_t *v = r && field ? json_object_get(r->obj, field) : NULL;
+	*out = NULL;
+	if (v == NULL)
+		return carelog__fail(CARELOG_ENOTFOUND, "record has no field '%s'", field ? field : "");
+	*out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	return *out ? 0 : carelog__fail(CARELOG_ENOMEM, "out of memory");
+}
+
 const char *carelog_record_id(const carelog_record *r) { return carelog_record_string(r, "id"); }
 const char *carelog_record_kind(const carelog_record *r) { return carelog_record_string(r, "kind"); }
 const char *carelog_record_patient(const carelog_record *r) { return carelog_record_string(r, "patient"); }

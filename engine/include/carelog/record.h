@@ -54,6 +54,14 @@ CARELOG_EXTERN(const char *) carelog_record_string(const carelog_record *r, cons
  */
 CARELOG_EXTERN(int) carelog_record_number(double *out, const carelog_record *r, const char *field);
 
+/**
+ * Any field of the record as JSON text, e.g. "taper" -> [{"date":...}], or
+ * "entered" -> {"unit":"[degF]","value":101.3}.
+ * @param out receives the text; free it with carelog_free.
+ * @return 0; CARELOG_ENOTFOUND if the field is absent; CARELOG_ENOMEM.
+ */
+CARELOG_EXTERN(int) carelog_record_field_json(char **out, const carelog_record *r, const char *field);
+
 /** Frees a record. carelog_record_free(NULL) does nothing. */
 CARELOG_EXTERN(void) carelog_record_free(carelog_record *r);
 
