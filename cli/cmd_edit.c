@@ -130,7 +130,8 @@ const cli_command cli_cmd_import = {
 	"object per line, blank lines ignored (the format of docs/records.md).\n"
 	"Every line is checked first: if any is invalid, nothing is written and\n"
 	"the error names the line (exit 2). Records identical to what the store\n"
-	"holds are skipped, so importing a file twice writes nothing the second\n"
-	"time. Prints the number of records written.\n",
+	"holds are skipped, so importing a file whose lines carry ids twice\n"
+	"writes nothing the second time; a line without an id is a new record\n"
+	"each time. Prints the number of records written.\n",
 	NULL, 0, { "FILE|-", NULL }, 1, run_import,
 };

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <git2/sys/mempack.h>
+#include <jansson.h>
 #include <git2/sys/odb_backend.h>
 
 #include "chart.h"
@@ -132,19 +133,49 @@ int carelog__chart_head(git_oid *out, carelog__chart *c)
  * written file. Unchanged trees are not touched by the write. */
 static int insert_new_trees(git_packbuilder *pb, git_tree *root, const carelog__put *puts, size_t nputs)
 {
-	int rc = git_packbuilder_insert(pb, git_tree_id(root), NULL);
+	/* a batch's records share a few directories: look each up once */
+	json_t *seen = json_object();
+	int rc = seen ? git_packbuilder_insert(pb, git_tree_id(root), NULL) : carelog__fail(CARELOG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nputs && rc == 0; i++) {
 		char dir[sizeof(puts[i].path)];
 		snprintf(dir, sizeof(dir), "%s", puts[i].path);
 		for (char *slash = strchr(dir, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
 			git_tree_entry *e = NULL;
 			*slash = '\0';
-			if ((rc = git_tree_entry_bypath(&e, root, dir)) == 0)
-				rc = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
-			git_tree_entry_free(e);
+			if (json_object_get(seen, dir) == NULL) {
+				json_object_set_new(seen, dir, json_true());
+				if ((rc = git_tree_entry_bypath(&e, root, dir)) == 0)
+					rc = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
+				git_tree_entry_free(e);
+			}
 			*slash = '/';
 		}
 	}
+	json_decref(seen);
+	return rc;
+}
+
+int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1])
+{
+	git_buf pack = { 0 };
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats = { 0 };
+	int rc;
+
+	if ((rc = git_packbuilder_write_buf(&pack, pb)) < 0 ||
+	    (rc = git_odb_write_pack(&wp, c->odb, NULL, NULL)) < 0 ||
+	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
+	    (rc = wp->commit(wp, &stats)) < 0) {
+		rc = carelog__git_fail(rc, "cannot write a pack");
+	} else if (name) {
+		/* a pack is named after its trailing checksum, as the indexer names it */
+		git_oid sum;
+		git_oid_fromraw(&sum, (const unsigned char *)pack.ptr + pack.size - GIT_OID_RAWSZ);
+		git_oid_tostr(name, GIT_OID_HEXSZ + 1, &sum);
+	}
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
 	return rc;
 }
 
@@ -162,9 +193,6 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 {
 	git_packbuilder *pb = NULL;
 	git_tree *root = NULL;
-	git_buf pack = { 0 };
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats = { 0 };
 	int rc;
 
 	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0 ||
@@ -174,17 +202,11 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 		goto out;
 	for (size_t i = 0; i < nputs && rc == 0; i++)
 		rc = git_packbuilder_insert(pb, &puts[i].blob, NULL);
-	if (rc < 0 || (rc = git_packbuilder_write_buf(&pack, pb)) < 0 ||
-	    (rc = git_odb_write_pack(&wp, c->odb, NULL, NULL)) < 0 ||
-	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0)
-		goto out;
-	rc = wp->commit(wp, &stats);
+	if (rc == 0)
+		rc = carelog__pack_write(c, pb, NULL);
 out:
-	if (rc < 0)
+	if (rc < 0 && rc != CARELOG_ENOMEM && rc != CARELOG_EIO)
 		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
-	if (wp)
-		wp->free(wp);
-	git_buf_dispose(&pack);
 	git_tree_free(root);
 	git_packbuilder_free(pb);
 	return rc;
@@ -252,7 +274,7 @@ static int make_commit(git_oid *out, carelog__chart *c, const git_oid *tree_id, 
 	return rc;
 }
 
-int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *old_head,
+int carelog__chart_stage(git_oid *commit_out, carelog__chart *c, const git_oid *parent_id,
 	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
 {
 	git_commit *parent = NULL;
@@ -261,8 +283,8 @@ int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *ol
 	git_oid tree_id, commit_id;
 	int rc = 0;
 
-	if (old_head) {
-		if ((rc = git_commit_lookup(&parent, c->repo, old_head)) < 0 ||
+	if (parent_id) {
+		if ((rc = git_commit_lookup(&parent, c->repo, parent_id)) < 0 ||
 		    (rc = git_commit_tree(&base, parent)) < 0) {
 			rc = carelog__git_fail(rc, "cannot read the chart head");
 			goto out;
@@ -290,20 +312,33 @@ int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *ol
 		goto out;
 	}
 	if (base && git_oid_equal(&tree_id, git_tree_id(base))) {
-		*new_head = *old_head; /* every record was already there as it is */
+		*commit_out = *parent_id; /* every record was already there as it is */
 		goto out;
 	}
 	if ((rc = make_commit(&commit_id, c, &tree_id, parent, message, author, device)) < 0 ||
-	    (rc = flush_objects(c, &commit_id, &tree_id, puts, nputs)) < 0 ||
-	    (rc = move_ref(c, &commit_id, old_head)) < 0)
+	    (rc = flush_objects(c, &commit_id, &tree_id, puts, nputs)) < 0)
 		goto out;
-	*new_head = commit_id;
+	*commit_out = commit_id;
 out:
 	git_mempack_reset(c->mempack);
 	free(updates);
 	git_tree_free(base);
 	git_commit_free(parent);
 	return rc;
+}
+
+int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_oid *old_head)
+{
+	if (old_head && git_oid_equal(commit, old_head))
+		return 0;
+	return move_ref(c, commit, old_head);
+}
+
+int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *old_head,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+{
+	int rc = carelog__chart_stage(new_head, c, old_head, puts, nputs, message, author, device);
+	return rc < 0 ? rc : carelog__chart_publish(c, new_head, old_head);
 }
 
 /* Settings git itself reads when a git server receives pushes into the
@@ -343,55 +378,77 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
-int carelog__chart_create(carelog__chart **out, carelog_store *s, const char *patient,
-	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const char *patient)
 {
 	git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
-	char *tmp = NULL, *dir = NULL;
-	carelog__chart *c = NULL;
 	git_repository *repo = NULL;
-	git_oid head;
+	char *tmp;
 	int rc;
 
 	*out = NULL;
 	if (carelog__chart_exists(s, patient))
 		return carelog__fail(CARELOG_EEXISTS, "patient %s already has a chart", patient);
-	tmp = carelog__strdupf("%s/.new-%s-%ld.git", s->charts_dir, patient, (long)getpid());
-	dir = carelog__strdupf("%s/%s.git", s->charts_dir, patient);
-	if (tmp == NULL || dir == NULL) {
-		rc = CARELOG_ENOMEM;
-		goto out;
-	}
+	if ((tmp = carelog__strdupf("%s/.new-%s-%ld.git", s->charts_dir, patient, (long)getpid())) == NULL)
+		return CARELOG_ENOMEM;
 	remove_tree(tmp);
 	init.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
 	init.initial_head = "main";
-	if ((rc = git_repository_init_ext(&repo, tmp, &init)) < 0) {
+	if ((rc = git_repository_init_ext(&repo, tmp, &init)) < 0)
 		rc = carelog__git_fail(rc, "cannot create the chart");
-		goto out;
-	}
-	if ((rc = configure_new_chart(repo)) < 0)
-		goto out;
+	else if ((rc = configure_new_chart(repo)) == 0)
+		rc = chart_open_dir(out, tmp, patient);
 	git_repository_free(repo);
-	repo = NULL;
-	if ((rc = chart_open_dir(&c, tmp, patient)) < 0 ||
-	    (rc = carelog__chart_write(&head, c, NULL, puts, nputs, message, author, device)) < 0)
-		goto out;
-	chart_free(c);
-	c = NULL;
-	if (rename(tmp, dir) < 0) {
-		rc = carelog__fail(CARELOG_EIO, "cannot move the new chart into place at %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if ((rc = carelog__fsync_dir(s->charts_dir)) < 0 || (rc = carelog__chart_get(out, s, patient)) < 0)
-		goto out;
-out:
 	if (rc < 0)
 		remove_tree(tmp);
-	chart_free(c);
-	git_repository_free(repo);
 	free(tmp);
+	return rc;
+}
+
+void carelog__chart_discard_temp(carelog__chart *c)
+{
+	if (c == NULL)
+		return;
+	remove_tree(c->dir);
+	chart_free(c);
+}
+
+int carelog__chart_install(carelog__chart **out, carelog_store *s, carelog__chart *temp)
+{
+	char *dir = carelog__strdupf("%s/%s.git", s->charts_dir, temp->patient);
+	char patient[CARELOG_ID_BUFSIZE];
+	int rc = 0;
+
+	*out = NULL;
+	snprintf(patient, sizeof(patient), "%s", temp->patient);
+	if (dir == NULL) {
+		carelog__chart_discard_temp(temp);
+		return CARELOG_ENOMEM;
+	}
+	if (rename(temp->dir, dir) < 0) {
+		rc = carelog__fail(CARELOG_EIO, "cannot move the new chart into place at %s: %s", dir, strerror(errno));
+		carelog__chart_discard_temp(temp);
+	} else {
+		chart_free(temp);
+		if ((rc = carelog__fsync_dir(s->charts_dir)) == 0)
+			rc = carelog__chart_get(out, s, patient);
+	}
 	free(dir);
 	return rc;
+}
+
+int carelog__chart_create(carelog__chart **out, carelog_store *s, const char *patient,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+{
+	carelog__chart *c;
+	git_oid head;
+	int rc = carelog__chart_create_temp(&c, s, patient);
+	if (rc < 0)
+		return rc;
+	if ((rc = carelog__chart_write(&head, c, NULL, puts, nputs, message, author, device)) < 0) {
+		carelog__chart_discard_temp(c);
+		return rc;
+	}
+	return carelog__chart_install(out, s, c);
 }
 
 static int cmp_str(const void *a, const void *b)

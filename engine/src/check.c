@@ -221,6 +221,9 @@ int carelog_store_check(size_t *problems, carelog_store *s, carelog_problem_cb c
 		*problems = 0;
 	if (rc < 0)
 		return carelog__store_result(s, rc);
+	/* the index mirrors charts/: catching up also forgets removed charts */
+	if (carelog__index_catchup_all(s) < 0)
+		problem(&x, "index cannot catch up: %s", carelog_error_last()->message);
 	for (size_t i = 0; i < n && !x.stop; i++)
 		check_chart(&x, ids[i]);
 	/* index rows of charts the store no longer has */

@@ -1,9 +1,10 @@
 /*
- * import.c - JSON lines in, in two passes: every line is validated first
- * (with the patients and plans the file itself creates), so a bad line
- * anywhere writes nothing; then the records are written in batches. Input
- * that cannot be read twice (a pipe) is spooled to a temporary file during
- * the first pass, so memory stays flat however long the file is.
+ * import.c - JSON lines in, in one pass: records are validated and staged
+ * batch by batch (each batch one commit, its objects written as one pack),
+ * but no chart's ref moves until the last line has been read and accepted.
+ * A bad line anywhere therefore writes nothing visible: the staged commits
+ * stay unreachable and the index transaction rolls back. Memory stays flat
+ * however long the input is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,10 +27,8 @@ static int blank(const char *line)
 	return 1;
 }
 
-/* Reads every line of `in`, handing each non-blank one to `b`; when `spool`
- * is set, copies the input there. Commits every `batch_size` records when
- * the batch keeps them. */
-static int pass(size_t *written, carelog_batch *b, FILE *in, FILE *spool, size_t batch_size)
+/* Reads every line of `in` into the batch, staging every `batch_size`. */
+static int read_lines(size_t *written, carelog_batch *b, FILE *in, size_t batch_size)
 {
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
@@ -40,10 +39,6 @@ static int pass(size_t *written, carelog_batch *b, FILE *in, FILE *spool, size_t
 		json_t *rec;
 		char what[48];
 		lineno++;
-		if (spool && fwrite(line, 1, (size_t)len, spool) != (size_t)len) {
-			rc = carelog__fail(CARELOG_EIO, "cannot spool the input: %s", strerror(errno));
-			break;
-		}
 		if (blank(line))
 			continue;
 		if (len > MAX_LINE) {
@@ -59,7 +54,7 @@ static int pass(size_t *written, carelog_batch *b, FILE *in, FILE *spool, size_t
 			carelog__fail_prefix("line %zu", lineno);
 			break;
 		}
-		if (written && carelog_batch_count(b) >= batch_size) {
+		if (carelog_batch_count(b) >= batch_size) {
 			size_t n = 0;
 			rc = carelog_batch_commit(&n, b);
 			*written += n;
@@ -75,35 +70,23 @@ static int pass(size_t *written, carelog_batch *b, FILE *in, FILE *spool, size_t
 
 static int import(size_t *written, carelog_store *s, FILE *in, size_t batch_size)
 {
-	carelog_batch *check = NULL, *b = NULL;
-	FILE *spool = NULL, *second = in;
-	int rc, seekable = fseek(in, 0, SEEK_CUR) == 0;
+	carelog_batch *b = NULL;
+	size_t staged = 0, n = 0;
+	int rc;
 
-	if (!seekable && (spool = tmpfile()) == NULL)
-		return carelog__fail(CARELOG_EIO, "cannot create a temporary file for the input: %s", strerror(errno));
-	long start = seekable ? ftell(in) : 0;
-	if ((rc = carelog__batch_new(&check, s, 0)) < 0 || (rc = pass(NULL, check, in, spool, batch_size)) < 0)
-		goto out;
-	if (spool) {
-		if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0) {
-			rc = carelog__fail(CARELOG_EIO, "cannot reread the spooled input: %s", strerror(errno));
-			goto out;
+	if ((rc = carelog__lock(s)) < 0)
+		return rc;
+	if ((rc = carelog__batch_new_mode(&b, s, 1, 1)) == 0) {
+		rc = read_lines(&n, b, in, batch_size);
+		staged += n;
+		if (rc == 0 && (rc = carelog_batch_commit(&n, b)) == 0) {
+			staged += n;
+			rc = carelog__batch_finish(b);
 		}
-		second = spool;
-	} else if (fseek(in, start, SEEK_SET) != 0) {
-		rc = carelog__fail(CARELOG_EIO, "cannot reread the input: %s", strerror(errno));
-		goto out;
 	}
-	if ((rc = carelog__batch_new(&b, s, 1)) < 0 || (rc = pass(written, b, second, NULL, batch_size)) < 0)
-		goto out;
-	size_t n = 0;
-	rc = carelog_batch_commit(&n, b);
-	*written += n;
-out:
-	carelog_batch_free(check);
-	carelog_batch_free(b);
-	if (spool)
-		fclose(spool);
+	carelog_batch_free(b); /* drops whatever was staged if anything failed */
+	carelog__unlock(s);
+	*written = rc == 0 ? staged : 0;
 	return rc;
 }
 

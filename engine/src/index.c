@@ -136,18 +136,43 @@ static int run(carelog_store *s, int which, const char *what)
 	return 0;
 }
 
+/* Transactions nest: only the outermost BEGIN and COMMIT reach SQLite, so a
+ * catch-up inside an import's transaction joins it. An inner rollback dooms
+ * the outer transaction, which then rolls back too. */
 int carelog__index_begin(carelog_store *s)
 {
-	return run(s, ST_BEGIN, "transaction cannot start");
+	int rc;
+	if (s->txn_depth++ > 0)
+		return 0;
+	s->txn_doomed = 0;
+	if ((rc = run(s, ST_BEGIN, "transaction cannot start")) < 0)
+		s->txn_depth = 0;
+	return rc;
 }
 
 int carelog__index_commit(carelog_store *s)
 {
+	if (s->txn_depth == 0)
+		return 0;
+	if (--s->txn_depth > 0)
+		return 0;
+	if (s->txn_doomed) {
+		s->txn_depth = 1;
+		carelog__index_rollback(s);
+		return carelog__fail(CARELOG_ERROR, "index transaction abandoned after an earlier failure");
+	}
 	return run(s, ST_COMMIT, "transaction cannot commit");
 }
 
 void carelog__index_rollback(carelog_store *s)
 {
+	if (s->txn_depth == 0)
+		return;
+	if (--s->txn_depth > 0) {
+		s->txn_doomed = 1;
+		return;
+	}
+	s->txn_doomed = 0;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_step(s->stmts[ST_ROLLBACK]);
 	sqlite3_reset(s->stmts[ST_ROLLBACK]);

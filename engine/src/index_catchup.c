@@ -120,11 +120,10 @@ static int catchup_once(carelog_store *s, carelog__chart *c)
 	}
 	if ((rc = apply_diff(s, c, diff)) < 0 || (rc = carelog__index_set_head(s, c->patient, &head)) < 0)
 		goto out;
-	rc = carelog__index_commit(s);
 out:
 	if (rc < 0)
 		carelog__index_rollback(s);
-	else if (!sqlite3_get_autocommit(s->db))
+	else if (s->txn_depth > 0)
 		rc = carelog__index_commit(s);
 	git_diff_free(diff);
 	git_tree_free(old_tree);
@@ -147,6 +146,43 @@ int carelog__index_catchup(carelog_store *s, carelog__chart *c)
 	return rc;
 }
 
+/* Index rows of a chart that is no longer in charts/ (moved away, or a
+ * clinic withdrew it) are forgotten: the index only mirrors the charts. */
+static int forget_missing_charts(carelog_store *s)
+{
+	sqlite3_stmt *st = NULL, *del_r = NULL, *del_c = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT patient FROM charts", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM records WHERE patient = ?1", -1, &del_r, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM charts WHERE patient = ?1", -1, &del_c, NULL) != SQLITE_OK) {
+		rc = carelog__sql_fail(s->db, "cannot list indexed charts");
+		goto out;
+	}
+	if ((rc = carelog__index_begin(s)) < 0)
+		goto out;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		if (carelog__chart_exists(s, p))
+			continue;
+		sqlite3_bind_text(del_r, 1, p, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(del_c, 1, p, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(del_r) != SQLITE_DONE || sqlite3_step(del_c) != SQLITE_DONE)
+			rc = carelog__sql_fail(s->db, "cannot forget a removed chart");
+		sqlite3_reset(del_r);
+		sqlite3_reset(del_c);
+	}
+	sqlite3_reset(st);
+	if (rc == 0)
+		rc = carelog__index_commit(s);
+	else
+		carelog__index_rollback(s);
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del_r);
+	sqlite3_finalize(del_c);
+	return rc;
+}
+
 int carelog__index_catchup_all(carelog_store *s)
 {
 	char **ids;
@@ -158,5 +194,5 @@ int carelog__index_catchup_all(carelog_store *s)
 			rc = carelog__index_catchup(s, c);
 	}
 	carelog__chart_list_free(ids, n);
-	return rc;
+	return rc == 0 ? forget_missing_charts(s) : rc;
 }

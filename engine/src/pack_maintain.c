@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2/sys/odb_backend.h>
@@ -27,6 +28,10 @@
 /* Below this many packs a chart is left as it is. */
 #define PACKS_BEFORE_MERGE 10
 #define GEOMETRIC_FACTOR 2
+#define STALE_TEMP_SECONDS 3600
+/* Above this many objects a merged pack is streamed to disk: slower, but
+ * memory stays flat (the in-memory path holds the whole pack). */
+#define STREAM_MERGE_OBJECTS 20000
 
 typedef struct {
 	char name[80]; /* "pack-<sha>" */
@@ -90,6 +95,15 @@ static int list_packs(pack_info **out, size_t *n, const char *pack_dir)
 		char path[4200];
 		struct stat st;
 		pack_info p;
+		if (strncmp(e->d_name, "pack_git2_", 10) == 0 || strncmp(e->d_name, "tmp_pack_", 9) == 0 ||
+		    strncmp(e->d_name, "tmp_idx_", 8) == 0) {
+			/* a pack being written by a writer that died (libgit2's or
+			 * git's temporary names); an hour is far beyond any live one */
+			snprintf(path, sizeof(path), "%s/%s", pack_dir, e->d_name);
+			if (stat(path, &st) == 0 && time(NULL) - st.st_mtime > STALE_TEMP_SECONDS)
+				unlink(path);
+			continue;
+		}
 		if (len < 10 || len >= sizeof(p.name) + 4 || strncmp(e->d_name, "pack-", 5) != 0 ||
 		    strcmp(e->d_name + len - 4, ".idx") != 0)
 			continue;
@@ -234,8 +248,7 @@ static int merge_packs(carelog__chart *c, const char *objects_dir, const char *p
 	git_packbuilder *pb = NULL;
 	oid_vec *per_pack = calloc(k, sizeof(*per_pack));
 	oid_vec loose = { 0 };
-	char new_idx[4200];
-	const char *new_name;
+	char new_idx[4200], new_name[GIT_OID_HEXSZ + 1];
 	int rc = 0;
 
 	if (per_pack == NULL)
@@ -254,11 +267,16 @@ static int merge_packs(carelog__chart *c, const char *objects_dir, const char *p
 		rc = insert_all(pb, &loose);
 	if (rc < 0)
 		goto out;
-	if ((rc = git_packbuilder_write(pb, pack_dir, 0, NULL, NULL)) < 0) {
-		rc = carelog__git_fail(rc, "cannot write the merged pack");
+	/* a large merge streams to disk rather than holding the pack in memory */
+	if (git_packbuilder_object_count(pb) > STREAM_MERGE_OBJECTS) {
+		if ((rc = git_packbuilder_write(pb, pack_dir, 0, NULL, NULL)) < 0) {
+			rc = carelog__git_fail(rc, "cannot write the merged pack");
+			goto out;
+		}
+		snprintf(new_name, sizeof(new_name), "%s", git_packbuilder_name(pb));
+	} else if ((rc = carelog__pack_write(c, pb, new_name)) < 0) {
 		goto out;
 	}
-	new_name = git_packbuilder_name(pb);
 	snprintf(new_idx, sizeof(new_idx), "%s/pack-%s.idx", pack_dir, new_name);
 	for (size_t i = 0; i < k; i++) {
 		if (strcmp(packs[i].name + 5, new_name) != 0 && all_in_pack(&per_pack[i], new_idx))

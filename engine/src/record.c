@@ -6,13 +6,12 @@
 #include <string.h>
 
 #include "error.h"
-#include "json_canon.h"
 #include "record.h"
 
 struct carelog_record {
 	char *json;
 	char *commit;
-	json_t *obj;
+	json_t *obj;   /* parsed on first use: a timeline printed as JSON never needs it */
 };
 
 struct carelog_record_list {
@@ -31,10 +30,6 @@ carelog_record *carelog__record_new(const char *json, size_t len, const char *co
 	r->json[len] = '\0';
 	if (commit && (r->commit = strdup(commit)) == NULL)
 		goto nomem;
-	if ((r->obj = carelog__json_parse_object(r->json, "stored record")) == NULL) {
-		carelog_record_free(r);
-		return NULL;
-	}
 	return r;
 nomem:
 	carelog_record_free(r);
@@ -42,14 +37,24 @@ nomem:
 	return NULL;
 }
 
+/* The parsed record. A handle is read-only to its users; the parse is a
+ * cache, which is why a record handle is not to be shared between threads. */
+static json_t *obj_of(const carelog_record *r)
+{
+	carelog_record *m = (carelog_record *)r;
+	if (m->obj == NULL)
+		m->obj = json_loads(m->json, 0, NULL);
+	return m->obj;
+}
+
 const char *carelog_record_string(const carelog_record *r, const char *field)
 {
-	return r && field ? json_string_value(json_object_get(r->obj, field)) : NULL;
+	return r && field ? json_string_value(json_object_get(obj_of(r), field)) : NULL;
 }
 
 int carelog_record_number(double *out, const carelog_record *r, const char *field)
 {
-	json_t *v = r && field ? json_object_get(r->obj, field) : NULL;
+	json_t *v = r && field ? json_object_get(obj_of(r), field) : NULL;
 	if (!json_is_number(v))
 		return carelog__fail(CARELOG_ENOTFOUND, "record has no number field '%s'", field ? field : "");
 	*out = json_number_value(v);
@@ -58,7 +63,7 @@ int carelog_record_number(double *out, const carelog_record *r, const char *fiel
 
 int carelog_record_field_json(char **out, const carelog_record *r, const char *field)
 {
-	json_t *v = r && field ? json_object_get(r->obj, field) : NULL;
+	json_t *v = r && field ? json_object_get(obj_of(r), field) : NULL;
 	*out = NULL;
 	if (v == NULL)
 		return carelog__fail(CARELOG_ENOTFOUND, "record has no field '%s'", field ? field : "");

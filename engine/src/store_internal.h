@@ -38,6 +38,8 @@ struct carelog_store {
 
 	sqlite3 *db;
 	sqlite3_stmt *stmts[16];   /* prepared index statements, see index.c */
+	int txn_depth;             /* nested index transactions (index.c) */
+	int txn_doomed;            /* an inner one rolled back: the outer must too */
 	int lock_fd;
 	int lock_depth;
 	int lock_timeout_ms;

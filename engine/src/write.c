@@ -28,11 +28,24 @@ typedef struct {
 	size_t seq;    /* order of addition: within a chart the last version wins */
 } pending;
 
+/* A chart an import has staged commits on, its ref not moved yet. */
+typedef struct staged {
+	char patient[CARELOG_ID_BUFSIZE];
+	carelog__chart *c;     /* the store's handle, or a temporary chart */
+	int is_new;            /* c is a temporary chart, installed at the end */
+	int has_base, has_head;
+	git_oid base, head;    /* the ref when staging began; the last staged commit */
+	struct staged *next;
+} staged;
+
 struct carelog_batch {
 	carelog_store *s;
 	pending *v;
 	size_t n, cap;
-	int keep;              /* 0: validate only (import's first pass) */
+	int keep;              /* 0: validate only, keep nothing */
+	int deferred;          /* stage commits; refs move in carelog__batch_finish */
+	staged *staged;
+	int txn;               /* the deferred index transaction is open */
 	json_t *new_patients;  /* id -> true: patients this batch creates */
 	json_t *new_plans;     /* id -> patient: plans this batch adds */
 	json_t *caught_up;     /* patient -> true: charts indexed up to date */
@@ -45,12 +58,18 @@ static const char *str(json_t *rec, const char *key)
 
 int carelog__batch_new(carelog_batch **out, carelog_store *s, int keep)
 {
+	return carelog__batch_new_mode(out, s, keep, 0);
+}
+
+int carelog__batch_new_mode(carelog_batch **out, carelog_store *s, int keep, int deferred)
+{
 	carelog_batch *b = calloc(1, sizeof(*b));
 	*out = NULL;
 	if (b == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
 	b->s = s;
 	b->keep = keep;
+	b->deferred = deferred;
 	b->new_patients = json_object();
 	b->new_plans = json_object();
 	b->caught_up = json_object();
@@ -157,7 +176,7 @@ static int cross_check(carelog_batch *b, json_t *rec)
 			rc = is_new_patient ? CARELOG_ENOTFOUND
 				: carelog__index_lookup(NULL, have_patient, have_kind, b->s, plan);
 			if (rc == CARELOG_ENOTFOUND)
-				return carelog__fail(CARELOG_ENOTFOUND, "plan %s is not a plan of patient %s", plan, patient);
+				return carelog__fail(CARELOG_ENOTFOUND, "no plan %s for patient %s", plan, patient);
 			if (rc < 0)
 				return rc;
 			if (strcmp(have_kind, "plan") != 0 || strcmp(have_patient, patient) != 0)
@@ -402,6 +421,142 @@ static int commit_chart(size_t *written, carelog_batch *b, chart_job *j, const c
 	return 0;
 }
 
+static staged *find_staged(carelog_batch *b, const char *patient)
+{
+	for (staged *st = b->staged; st; st = st->next)
+		if (strcmp(st->patient, patient) == 0)
+			return st;
+	return NULL;
+}
+
+static int start_staging(staged **out, carelog_batch *b, const char *patient)
+{
+	staged *st = calloc(1, sizeof(*st));
+	int rc;
+	if (st == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	snprintf(st->patient, sizeof(st->patient), "%s", patient);
+	if (carelog__chart_exists(b->s, patient)) {
+		if ((rc = carelog__chart_get(&st->c, b->s, patient)) < 0 ||
+		    (rc = carelog__index_catchup(b->s, st->c)) < 0 ||
+		    (rc = carelog__chart_head(&st->base, st->c)) < 0) {
+			free(st);
+			return rc;
+		}
+		st->has_base = st->has_head = 1;
+		st->head = st->base;
+	} else {
+		if ((rc = carelog__chart_create_temp(&st->c, b->s, patient)) < 0) {
+			free(st);
+			return rc;
+		}
+		st->is_new = 1;
+	}
+	st->next = b->staged;
+	b->staged = st;
+	*out = st;
+	return 0;
+}
+
+/* Deferred mode: writes the job as a commit on the chart's staged head and
+ * its records into the (still open) index transaction; no ref moves. */
+static int stage_chart(size_t *written, carelog_batch *b, chart_job *j, const char *patient)
+{
+	carelog_store *s = b->s;
+	staged *st = find_staged(b, patient);
+	git_oid commit;
+	char msg[128];
+	int rc;
+
+	if (st == NULL && (rc = start_staging(&st, b, patient)) < 0)
+		return rc;
+	if (!b->txn) {
+		if ((rc = carelog__index_begin(s)) < 0)
+			return rc;
+		b->txn = 1;
+	}
+	if ((rc = job_prepare(j, s, patient, 1)) < 0 || j->nputs == 0)
+		return rc;
+	job_message(msg, sizeof(msg), j);
+	if ((rc = carelog__chart_stage(&commit, st->c, st->has_head ? &st->head : NULL, j->puts, j->nputs,
+			msg, s->author, s->device)) < 0)
+		return rc;
+	for (size_t i = 0; i < j->nputs && rc == 0; i++) {
+		j->texts[i][j->puts[i].len - 1] = '\0';
+		rc = carelog__index_put(s, j->recs[i], j->texts[i], &j->puts[i].blob);
+	}
+	if (rc < 0)
+		return rc;
+	st->head = commit;
+	st->has_head = 1;
+	*written += j->nputs;
+	return 0;
+}
+
+static void free_staged(carelog_batch *b)
+{
+	while (b->staged) {
+		staged *next = b->staged->next;
+		if (b->staged->is_new)
+			carelog__chart_discard_temp(b->staged->c);
+		free(b->staged);
+		b->staged = next;
+	}
+}
+
+void carelog__batch_abort(carelog_batch *b)
+{
+	if (b->txn)
+		carelog__index_rollback(b->s);
+	b->txn = 0;
+	free_staged(b);
+	json_object_clear(b->new_patients);
+	json_object_clear(b->new_plans);
+}
+
+/* Moves each staged chart's ref (installing new charts), then records the
+ * heads and commits the index. A chart whose ref moved meanwhile fails the
+ * import with the others that were published left in place: each is a
+ * complete commit, and the index, rolled back, catches up with them. */
+int carelog__batch_finish(carelog_batch *b)
+{
+	carelog_store *s = b->s;
+	int rc = 0;
+
+	for (staged *st = b->staged; st && rc == 0; st = st->next) {
+		if (!st->has_head || (st->has_base && git_oid_equal(&st->head, &st->base)))
+			continue;
+		if (st->is_new) {
+			carelog__chart *installed;
+			if ((rc = carelog__chart_publish(st->c, &st->head, NULL)) == 0) {
+				rc = carelog__chart_install(&installed, s, st->c);
+				st->is_new = 0; /* installed (or discarded) */
+				st->c = installed;
+			}
+		} else {
+			rc = carelog__chart_publish(st->c, &st->head, &st->base);
+		}
+		if (rc == 0)
+			rc = carelog__index_set_head(s, st->patient, &st->head);
+		else
+			carelog__fail_prefix("chart %s", st->patient);
+	}
+	if (rc == 0 && b->txn) {
+		b->txn = 0;
+		rc = carelog__index_commit(s);
+	}
+	for (staged *st = b->staged; st && rc == 0; st = st->next)
+		if (st->c && carelog__chart_maintain(st->c) < 0)
+			carelog_error_clear();
+	if (rc < 0)
+		carelog__batch_abort(b);
+	else
+		free_staged(b);
+	json_object_clear(b->new_patients);
+	json_object_clear(b->new_plans);
+	return rc;
+}
+
 static int cmp_patient(const void *a, const void *b)
 {
 	const pending *x = a, *y = b;
@@ -438,7 +593,7 @@ int carelog_batch_commit(size_t *written, carelog_batch *b)
 			end++;
 		j.p = b->v + start;
 		j.n = end - start;
-		rc = commit_chart(&total, b, &j, patient);
+		rc = b->deferred ? stage_chart(&total, b, &j, patient) : commit_chart(&total, b, &j, patient);
 		job_reset(&j);
 		start = end;
 	}
@@ -451,8 +606,10 @@ out:
 	if (written)
 		*written = total;
 	batch_clear(b);
-	json_object_clear(b->new_patients);
-	json_object_clear(b->new_plans);
+	if (!b->deferred) {
+		json_object_clear(b->new_patients);
+		json_object_clear(b->new_plans);
+	}
 	return rc;
 }
 
@@ -480,6 +637,7 @@ void carelog_batch_free(carelog_batch *b)
 {
 	if (b == NULL)
 		return;
+	carelog__batch_abort(b);
 	batch_clear(b);
 	free(b->v);
 	json_decref(b->new_patients);

@@ -20,10 +20,31 @@ static int check_struct(const void *p, unsigned int version, unsigned int expect
 	return 0;
 }
 
+#define BAD_TEXT "\001bad-text"
+
+/* Text that is not UTF-8 cannot go into a record: the error names the
+ * field, and the object is marked so that write() refuses it. */
 static void set_str(json_t *o, const char *key, const char *v)
 {
-	if (v)
-		json_object_set_new(o, key, json_string(v));
+	json_t *str;
+	if (v == NULL)
+		return;
+	if ((str = json_string(v)) == NULL) {
+		carelog__fail(CARELOG_EINVALID, "%s is not valid UTF-8 text", key);
+		json_object_set_new(o, BAD_TEXT, json_true());
+		return;
+	}
+	json_object_set_new(o, key, str);
+}
+
+/* Hands a built record to the write pipeline, unless a field was refused. */
+static int submit(char *out_id, carelog_store *s, json_t *o)
+{
+	if (json_object_get(o, BAD_TEXT)) {
+		json_decref(o);
+		return carelog__store_result(s, CARELOG_EINVALID);
+	}
+	return carelog__write_one(out_id, s, o);
 }
 
 static json_t *base(const char *kind, const char *patient, const char *at, const char *note)
@@ -58,7 +79,7 @@ int carelog_patient_add(char *out_id, carelog_store *s, const carelog_patient *p
 		json_object_set_new(o, "weight_kg", json_real(p->weight_kg));
 	json_object_set_new(o, "asplenic", json_boolean(p->asplenic));
 	set_str(o, "timezone", p->timezone);
-	return carelog__write_one(out_id, s, o);
+	return submit(out_id, s, o);
 }
 
 int carelog_plan_add(char *out_id, carelog_store *s, const carelog_plan *p)
@@ -70,9 +91,13 @@ int carelog_plan_add(char *out_id, carelog_store *s, const carelog_plan *p)
 		return carelog__store_result(s, rc);
 	/* a plan without a prescription time sits on the timeline where it starts */
 	char start_time[CARELOG__DATE_BUFSIZE + 16];
-	if (p->at == NULL && p->start && strlen(p->start) == 10)
+	int64_t start_day;
+	int start_ok = p->start && carelog__date_parse(&start_day, p->start, "start") == 0;
+	if (start_ok)
 		snprintf(start_time, sizeof(start_time), "%sT00:00:00Z", p->start);
-	o = base("plan", p->patient, p->at ? p->at : p->start && strlen(p->start) == 10 ? start_time : NULL, p->note);
+	else
+		carelog_error_clear(); /* a bad start is reported by validation, naming it */
+	o = base("plan", p->patient, p->at ? p->at : start_ok ? start_time : NULL, p->note);
 	if ((rc = built(o)) < 0)
 		return carelog__store_result(s, rc);
 	set_str(o, "drug", p->drug);
@@ -98,7 +123,7 @@ int carelog_plan_add(char *out_id, carelog_store *s, const carelog_plan *p)
 				"dose", p->taper[i].dose));
 		json_object_set_new(o, "taper", taper);
 	}
-	return carelog__write_one(out_id, s, o);
+	return submit(out_id, s, o);
 }
 
 int carelog_dose_log(char *out_id, carelog_store *s, const carelog_dose *d)
@@ -115,7 +140,7 @@ int carelog_dose_log(char *out_id, carelog_store *s, const carelog_dose *d)
 	set_str(o, "unit", d->unit);
 	set_str(o, "outcome", d->outcome);
 	set_str(o, "plan", d->plan);
-	return carelog__write_one(out_id, s, o);
+	return submit(out_id, s, o);
 }
 
 int carelog_symptom_log(char *out_id, carelog_store *s, const carelog_symptom *sy)
@@ -129,7 +154,7 @@ int carelog_symptom_log(char *out_id, carelog_store *s, const carelog_symptom *s
 		return carelog__store_result(s, rc);
 	set_str(o, "code", sy->code);
 	json_object_set_new(o, "severity", json_integer(sy->severity));
-	return carelog__write_one(out_id, s, o);
+	return submit(out_id, s, o);
 }
 
 int carelog_measurement_log(char *out_id, carelog_store *s, const carelog_measurement *m)
@@ -152,7 +177,7 @@ int carelog_measurement_log(char *out_id, carelog_store *s, const carelog_measur
 			json_object_set_new(range, "high", json_real(m->high));
 		json_object_set_new(o, "range", range);
 	}
-	return carelog__write_one(out_id, s, o);
+	return submit(out_id, s, o);
 }
 
 int carelog_note_add(char *out_id, carelog_store *s, const char *patient, const char *text, const char *at)
@@ -162,5 +187,5 @@ int carelog_note_add(char *out_id, carelog_store *s, const char *patient, const 
 	if ((rc = built(o)) < 0)
 		return carelog__store_result(s, rc);
 	set_str(o, "text", text);
-	return carelog__write_one(out_id, s, o);
+	return submit(out_id, s, o);
 }

@@ -5,7 +5,8 @@
  * A record is one JSON object in canonical form (sorted keys, no whitespace,
  * integers as integers, other numbers with up to 15 significant digits). Its
  * fields are documented kind by kind in docs/records.md. Handles are
- * read-only snapshots: later writes do not change them.
+ * read-only snapshots: later writes do not change them. A handle (and a
+ * list) belongs to one thread at a time, like the store it came from.
  */
 #ifndef CARELOG_RECORD_H
 #define CARELOG_RECORD_H

@@ -190,11 +190,13 @@ typedef struct {
 #define CARELOG_IMPORT_OPTIONS_INIT { CARELOG_IMPORT_OPTIONS_VERSION, 0 }
 
 /**
- * Imports JSON lines (one record per line, blank lines ignored). Every line
- * is validated first; if any is invalid, nothing is written and the error
- * names the line. Then records are written in batches, each batch atomic per
- * chart; records identical to their current version are skipped, so
- * importing the same file twice writes nothing the second time.
+ * Imports JSON lines (one record per line, blank lines ignored), in one
+ * pass: records are validated and written batch by batch as commits, but no
+ * chart moves until every line has been accepted, so an invalid line
+ * anywhere writes nothing and the error names the line. The store lock is
+ * held throughout. Records identical to their current version are skipped, so
+ * importing the same file of records with ids twice writes nothing the
+ * second time (a line without an id is a new record each time).
  *
  * @param written receives how many records were written (may be NULL)
  * @param in      the input; read to its end

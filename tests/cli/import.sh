@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# import FILE|-: prints how many records it wrote; the same file again writes
+# 0; any invalid line (e.g. an unknown field) is exit 2 naming the line, and
+# nothing at all is written.
+source "$(dirname "$0")/lib.sh" "$@"
+
+section "setup"
+run init --device importer --author Imp
+expect_ok
+
+PA=01a1f7f8-3000-7000-8000-00000000000a
+D1=01a1f7f8-3000-7000-8000-0000000000d1
+D2=01a1f7f8-3000-7000-8000-0000000000d2
+S1=01a1f7f8-3000-7000-8000-0000000000e1
+N1=01a1f7f8-3000-7000-8000-0000000000f1
+M1=01a1f7f8-3000-7000-8000-0000000000c1
+PL=01a1f7f8-3000-7000-8000-0000000000b1
+cat >"$TMP/a.jsonl" <<EOF
+{"kind":"patient","id":"$PA","time":"2026-11-01T00:00:00Z","name":"Imported Child","born":"2019-05-06"}
+{"kind":"plan","id":"$PL","patient":"$PA","time":"2026-11-01T09:00:00Z","drug":"Sirolimus","dose":1,"unit":"mg","start":"2026-11-01","times":["20:00","08:00"]}
+
+{"kind":"dose","id":"$D1","patient":"$PA","time":"2026-11-20T08:00:00Z","drug":"sirolimus","amount":1,"unit":"mg","plan":"$PL"}
+{"kind":"dose","id":"$D2","patient":"$PA","time":"2026-11-20T20:00:00+01:00","drug":"sirolimus","amount":1,"unit":"mg","outcome":"missed"}
+{"kind":"symptom","id":"$S1","patient":"$PA","time":"2026-11-20T09:00:00Z","code":"fever","severity":3.0}
+{"kind":"measurement","id":"$M1","patient":"$PA","time":"2026-11-20T10:00:00Z","code":"temperature","value":101.3,"unit":"[degF]"}
+{"kind":"note","id":"$N1","patient":"$PA","time":"2026-11-20T11:00:00Z","text":"imported note","author":"Dr Who"}
+EOF
+
+section "import a file"
+run import "$TMP/a.jsonl"
+expect_ok
+expect_stdout_eq 7
+assert_eq "$(wc -l <"$TMP/.out")" 1 "import prints one line"
+HEAD1=$(chart_head "$PA")
+run timeline "$PA" --json
+expect_ok
+expect_json 'map(.id) | join(",")' "$PL,$D1,$S1,$M1,$N1,$D2"
+expect_json 'map(select(.id == "'"$D2"'"))[0].time' 2026-11-20T19:00:00Z
+expect_json 'map(select(.id == "'"$S1"'"))[0].severity' 3
+expect_json 'map(select(.id == "'"$M1"'"))[0] | "\(.value) \(.unit) \(.entered.value) \(.entered.unit)"' "38.5 Cel 101.3 [degF]"
+expect_json 'map(select(.id == "'"$N1"'"))[0].author' "Dr Who"
+expect_json 'map(select(.id == "'"$D1"'"))[0].author' Imp
+expect_json 'map(select(.id == "'"$PL"'"))[0].times | join(",")' 08:00,20:00
+expect_json 'map(.device | startswith("importer")) | all' true
+run show "$PA" --json
+expect_json '.name' "Imported Child"
+TL1=$(cat "$TMP/.out")
+
+section "the same file again writes 0"
+run import "$TMP/a.jsonl"
+expect_ok
+expect_stdout_eq 0
+assert_eq "$(chart_head "$PA")" "$HEAD1" "chart head after re-import"
+RUN_STDIN=$TMP/a.jsonl run import -
+expect_ok
+expect_stdout_eq 0
+assert_eq "$(chart_head "$PA")" "$HEAD1" "chart head after re-import from stdin"
+run show "$D1" --history --json
+expect_json 'length' 1
+
+section "a changed line is a new version; the rest is skipped"
+sed "s/\"text\":\"imported note\"/\"text\":\"imported note, corrected\"/" "$TMP/a.jsonl" >"$TMP/b.jsonl"
+run import "$TMP/b.jsonl"
+expect_ok
+expect_stdout_eq 1
+run show "$N1" --history --json
+expect_json 'length' 2
+expect_json '.[1].text' "imported note, corrected"
+
+section "import from stdin"
+RUN_STDIN=/dev/stdin run import - <<EOF
+{"kind":"note","patient":"$PA","time":"2026-11-21T08:00:00Z","text":"from stdin"}
+{"kind":"note","patient":"$PA","time":"2026-11-21T09:00:00Z","text":"from stdin 2"}
+EOF
+expect_ok
+expect_stdout_eq 2
+RUN_STDIN=/dev/null run import -
+expect_ok
+expect_stdout_eq 0
+
+section "invalid lines: exit 2 naming the line, nothing written"
+snapshot "$PA"
+cat >"$TMP/bad.jsonl" <<EOF
+{"kind":"note","patient":"$PA","time":"2026-11-22T08:00:00Z","text":"valid line before the bad one"}
+{"kind":"patient","time":"2026-11-22T08:00:00Z","name":"New Child"}
+{"kind":"dose","patient":"$PA","time":"2026-11-22T08:00:00Z","drug":"x","amount":1,"unit":"mg","colour":"red"}
+EOF
+run import "$TMP/bad.jsonl"
+expect_usage "^carelog: line 3: unknown field 'colour' in a dose record$"
+expect_unchanged
+check "no chart was created for the patient of a rejected import" \
+	test "$(find "$STORE/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1
+
+bad_line() { # ERE LINE...
+	local re=$1
+	shift
+	printf '%s\n' "$@" >"$TMP/bad.jsonl"
+	run import "$TMP/bad.jsonl"
+	expect_usage "$re"
+	expect_unchanged
+}
+bad_line "^carelog: line 1 is not valid JSON" 'not json'
+bad_line "^carelog: line 2: severity 11 is out of range 0-10$" \
+	"{\"kind\":\"note\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\",\"text\":\"ok\"}" \
+	"{\"kind\":\"symptom\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\",\"code\":\"fever\",\"severity\":11}"
+bad_line "line 1: severity" \
+	"{\"kind\":\"symptom\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\",\"code\":\"fever\",\"severity\":3.5}"
+bad_line "line 1: .*kind" "{\"kind\":\"vaccine\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\"}"
+bad_line "line 1: .*patient" "{\"kind\":\"note\",\"time\":\"2026-11-22T08:00:00Z\",\"text\":\"no patient\"}"
+bad_line "line 1: .*time" "{\"kind\":\"note\",\"patient\":\"$PA\",\"time\":\"yesterday\",\"text\":\"x\"}"
+bad_line "line 1: .*unit 'mmol/L' is not accepted for temperature \(accepted: Cel, \[degF\]\)" \
+	"{\"kind\":\"measurement\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\",\"code\":\"temperature\",\"value\":5,\"unit\":\"mmol/L\"}"
+bad_line "line 1: .*reason" \
+	"{\"kind\":\"note\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\",\"text\":\"x\",\"status\":\"entered-in-error\"}"
+bad_line "^carelog: line 1 is not a JSON object$" '[1,2,3]'
+# a record that refers to a patient given later in the file: an unknown
+# patient (exit 1), and still nothing written
+NEWP=01a1f7f8-3000-7000-8000-0000000000aa
+printf '%s\n' "{\"kind\":\"note\",\"patient\":\"$NEWP\",\"time\":\"2026-11-22T08:00:00Z\",\"text\":\"x\"}" \
+	"{\"kind\":\"patient\",\"id\":\"$NEWP\",\"time\":\"2026-11-22T08:00:00Z\",\"name\":\"Later\"}" >"$TMP/bad.jsonl"
+run import "$TMP/bad.jsonl"
+expect_failure "^carelog: line 1: no patient $NEWP"
+expect_unchanged
+check "no chart for a patient of a rejected import" test ! -e "$STORE/charts/$NEWP.git"
+
+section "check"
+run check
+expect_ok
+
+finish
