@@ -67,6 +67,25 @@ static int rewrite(carelog_store *s, json_t *rec)
 	return carelog__write_one(NULL, s, rec);
 }
 
+/* Takes the store lock and reads the current version of `id`, which must
+ * be active (`refusal` says what cannot be done to a void one). On failure
+ * the lock is released. */
+static int lock_active(json_t **rec, carelog_store *s, const char *id, const char *refusal)
+{
+	int rc = carelog__lock(s);
+	if (rc < 0)
+		return rc;
+	if ((rc = carelog__current(rec, s, id)) == 0 &&
+	    strcmp(json_string_value(json_object_get(*rec, "status")), "active") != 0)
+		rc = carelog__fail(CARELOG_EINVALID, "record %s is %s", id, refusal);
+	if (rc < 0) {
+		json_decref(*rec);
+		*rec = NULL;
+		carelog__unlock(s);
+	}
+	return rc;
+}
+
 int carelog_record_amend(carelog_store *s, const char *id, const carelog_field *fields, size_t nfields)
 {
 	json_t *rec = NULL;
@@ -74,14 +93,8 @@ int carelog_record_amend(carelog_store *s, const char *id, const carelog_field *
 
 	if (nfields == 0 || fields == NULL)
 		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "nothing to amend: give at least one field"));
-	if ((rc = carelog__lock(s)) < 0)
+	if ((rc = lock_active(&rec, s, id, "entered-in-error and cannot be amended")) < 0)
 		return carelog__store_result(s, rc);
-	if ((rc = carelog__current(&rec, s, id)) < 0)
-		goto out;
-	if (strcmp(json_string_value(json_object_get(rec, "status")), "active") != 0) {
-		rc = carelog__fail(CARELOG_EINVALID, "record %s is entered-in-error and cannot be amended", id);
-		goto out;
-	}
 	for (size_t i = 0; i < nfields; i++) {
 		json_t *v;
 		if (fields[i].name == NULL || fields[i].value == NULL) {
@@ -125,20 +138,11 @@ int carelog_record_void(carelog_store *s, const char *id, const char *reason)
 
 	if (reason == NULL || *reason == '\0')
 		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "a reason is required to void a record"));
-	if ((rc = carelog__lock(s)) < 0)
+	if ((rc = lock_active(&rec, s, id, "already entered-in-error")) < 0)
 		return carelog__store_result(s, rc);
-	if ((rc = carelog__current(&rec, s, id)) < 0)
-		goto out;
-	if (strcmp(json_string_value(json_object_get(rec, "status")), "active") != 0) {
-		rc = carelog__fail(CARELOG_EINVALID, "record %s is already entered-in-error", id);
-		goto out;
-	}
 	json_object_set_new(rec, "status", json_string("entered-in-error"));
 	json_object_set_new(rec, "reason", json_string(reason));
 	rc = rewrite(s, rec);
-	rec = NULL;
-out:
-	json_decref(rec);
 	carelog__unlock(s);
 	return carelog__store_result(s, rc);
 }
