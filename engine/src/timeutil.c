@@ -141,17 +141,17 @@ bad:
 void carelog__time_format(char out[CARELOG__TIME_BUFSIZE], int64_t ms)
 {
 	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-	int msec = (int)(ms - secs * 1000);
+	unsigned msec = (unsigned)(ms - secs * 1000) % 1000u;
 	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-	int64_t rem = secs - days * 86400, y;
-	unsigned m, d;
+	unsigned rem = (unsigned)(secs - days * 86400) % 86400u, m, d;
+	int64_t y;
 	carelog__civil_from_days(days, &y, &m, &d);
+	/* the modulos bound every field for the compiler; real values are in range */
+	unsigned yy = (unsigned)(y < 0 ? 0 : y) % 10000u, hh = rem / 3600u % 24u, mi = rem / 60u % 60u, ss = rem % 60u;
 	if (msec)
-		snprintf(out, CARELOG__TIME_BUFSIZE, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-			(int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msec);
+		snprintf(out, CARELOG__TIME_BUFSIZE, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", yy, m % 13u, d % 32u, hh, mi, ss, msec);
 	else
-		snprintf(out, CARELOG__TIME_BUFSIZE, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
-			(int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+		snprintf(out, CARELOG__TIME_BUFSIZE, "%04u-%02u-%02uT%02u:%02u:%02uZ", yy, m % 13u, d % 32u, hh, mi, ss);
 }
 
 void carelog__date_format(char out[CARELOG__DATE_BUFSIZE], int64_t days)
@@ -159,7 +159,7 @@ void carelog__date_format(char out[CARELOG__DATE_BUFSIZE], int64_t days)
 	int64_t y;
 	unsigned m, d;
 	carelog__civil_from_days(days, &y, &m, &d);
-	snprintf(out, CARELOG__DATE_BUFSIZE, "%04lld-%02u-%02u", (long long)y, m, d);
+	snprintf(out, CARELOG__DATE_BUFSIZE, "%04u-%02u-%02u", (unsigned)(y < 0 ? 0 : y) % 10000u, m % 13u, d % 32u);
 }
 
 int64_t carelog__now_ms(void)
