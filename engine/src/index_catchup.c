@@ -147,39 +147,45 @@ int carelog__index_catchup(carelog_store *s, carelog__chart *c)
 }
 
 /* Index rows of a chart that is no longer in charts/ (moved away, or a
- * clinic withdrew it) are forgotten: the index only mirrors the charts. */
+ * clinic withdrew it) are forgotten: the index only mirrors the charts.
+ * Only a store that lost a chart writes here, so readers never wait. */
 static int forget_missing_charts(carelog_store *s)
 {
-	sqlite3_stmt *st = NULL, *del_r = NULL, *del_c = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *gone = json_array();
+	const char *const deletes[] = { "DELETE FROM records WHERE patient = ?1", "DELETE FROM charts WHERE patient = ?1" };
+	size_t i;
+	json_t *p;
 	int rc = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT patient FROM charts", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "DELETE FROM records WHERE patient = ?1", -1, &del_r, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "DELETE FROM charts WHERE patient = ?1", -1, &del_c, NULL) != SQLITE_OK) {
-		rc = carelog__sql_fail(s->db, "cannot list indexed charts");
-		goto out;
+
+	if (gone == NULL || sqlite3_prepare_v2(s->db, "SELECT patient FROM charts", -1, &st, NULL) != SQLITE_OK) {
+		json_decref(gone);
+		return carelog__sql_fail(s->db, "cannot list indexed charts");
 	}
-	if ((rc = carelog__index_begin(s)) < 0)
-		goto out;
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 0);
-		if (carelog__chart_exists(s, p))
-			continue;
-		sqlite3_bind_text(del_r, 1, p, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(del_c, 1, p, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(del_r) != SQLITE_DONE || sqlite3_step(del_c) != SQLITE_DONE)
-			rc = carelog__sql_fail(s->db, "cannot forget a removed chart");
-		sqlite3_reset(del_r);
-		sqlite3_reset(del_c);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *patient = (const char *)sqlite3_column_text(st, 0);
+		if (!carelog__chart_exists(s, patient))
+			json_array_append_new(gone, json_string(patient));
 	}
-	sqlite3_reset(st);
-	if (rc == 0)
-		rc = carelog__index_commit(s);
-	else
-		carelog__index_rollback(s);
-out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(del_r);
-	sqlite3_finalize(del_c);
+	if (json_array_size(gone) && (rc = carelog__index_begin(s)) == 0) {
+		json_array_foreach(gone, i, p) {
+			for (size_t k = 0; k < 2 && rc == 0; k++) {
+				sqlite3_stmt *del = NULL;
+				if (sqlite3_prepare_v2(s->db, deletes[k], -1, &del, NULL) != SQLITE_OK)
+					rc = carelog__sql_fail(s->db, "cannot forget a removed chart");
+				sqlite3_bind_text(del, 1, json_string_value(p), -1, SQLITE_STATIC);
+				if (rc == 0 && sqlite3_step(del) != SQLITE_DONE)
+					rc = carelog__sql_fail(s->db, "cannot forget a removed chart");
+				sqlite3_finalize(del);
+			}
+		}
+		if (rc == 0)
+			rc = carelog__index_commit(s);
+		else
+			carelog__index_rollback(s);
+	}
+	json_decref(gone);
 	return rc;
 }
 
