@@ -545,8 +545,12 @@ int carelog__batch_finish(carelog_batch *b)
 		b->txn = 0;
 		rc = carelog__index_commit(s);
 	}
+	/* compaction merges what the import staged: drop the caches and pack
+	 * maps staging built up first, so that the merge does not stack on them */
+	if (rc == 0)
+		sqlite3_db_release_memory(s->db);
 	for (staged *st = b->staged; st && rc == 0; st = st->next)
-		if (st->c && carelog__chart_maintain(st->c) < 0)
+		if (st->c && (carelog__chart_reopen(st->c) < 0 || carelog__chart_maintain(st->c) < 0))
 			carelog_error_clear();
 	if (rc < 0)
 		carelog__batch_abort(b);
