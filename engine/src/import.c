@@ -76,7 +76,7 @@ static int import(size_t *written, carelog_store *s, FILE *in, size_t batch_size
 
 	if ((rc = carelog__lock(s)) < 0)
 		return rc;
-	if ((rc = carelog__batch_new_mode(&b, s, 1, 1)) == 0) {
+	if ((rc = carelog__batch_new(&b, s, 1)) == 0) {
 		rc = read_lines(&n, b, in, batch_size);
 		staged += n;
 		if (rc == 0 && (rc = carelog_batch_commit(&n, b)) == 0) {

@@ -42,7 +42,6 @@ struct carelog_batch {
 	carelog_store *s;
 	pending *v;
 	size_t n, cap;
-	int keep;              /* 0: validate only, keep nothing */
 	int deferred;          /* stage commits; refs move in carelog__batch_finish */
 	staged *staged;
 	int txn;               /* the deferred index transaction is open */
@@ -56,19 +55,13 @@ static const char *str(json_t *rec, const char *key)
 	return json_string_value(json_object_get(rec, key));
 }
 
-int carelog__batch_new(carelog_batch **out, carelog_store *s, int keep)
-{
-	return carelog__batch_new_mode(out, s, keep, 0);
-}
-
-int carelog__batch_new_mode(carelog_batch **out, carelog_store *s, int keep, int deferred)
+int carelog__batch_new(carelog_batch **out, carelog_store *s, int deferred)
 {
 	carelog_batch *b = calloc(1, sizeof(*b));
 	*out = NULL;
 	if (b == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
 	b->s = s;
-	b->keep = keep;
 	b->deferred = deferred;
 	b->new_patients = json_object();
 	b->new_plans = json_object();
@@ -213,10 +206,6 @@ int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id)
 		json_object_set_new(b->new_patients, str(rec, "id"), json_true());
 	if (strcmp(str(rec, "kind"), "plan") == 0)
 		json_object_set_new(b->new_plans, str(rec, "id"), json_string(str(rec, "patient")));
-	if (!b->keep) {
-		json_decref(rec);
-		return 0;
-	}
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
 		pending *nv = realloc(b->v, cap * sizeof(*nv));
@@ -619,7 +608,7 @@ out:
 
 int carelog_batch_new(carelog_batch **out, carelog_store *s)
 {
-	return carelog__store_result(s, carelog__batch_new(out, s, 1));
+	return carelog__store_result(s, carelog__batch_new(out, s, 0));
 }
 
 int carelog_batch_add_json(char *out_id, carelog_batch *b, const char *json)
@@ -653,7 +642,7 @@ void carelog_batch_free(carelog_batch *b)
 int carelog__write_one(char *out_id, carelog_store *s, json_t *rec)
 {
 	carelog_batch *b = NULL;
-	int rc = carelog__batch_new(&b, s, 1);
+	int rc = carelog__batch_new(&b, s, 0);
 	if (rc < 0) {
 		json_decref(rec);
 		return carelog__store_result(s, rc);

@@ -9,16 +9,12 @@
 
 #include "carelog/write.h"
 
-/* A batch; keep = 0 validates and tracks new patients and plans without
- * keeping the records (import's first pass). */
-int carelog__batch_new(carelog_batch **out, carelog_store *s, int keep);
-
-/* As carelog__batch_new; deferred = 1: carelog_batch_commit only stages
- * commits (objects written, refs untouched, index rows in one open
- * transaction) until carelog__batch_finish publishes them all, or
- * carelog__batch_abort (or freeing the batch) drops them. The caller holds
- * the store lock throughout. */
-int carelog__batch_new_mode(carelog_batch **out, carelog_store *s, int keep, int deferred);
+/* A batch. deferred = 1: carelog_batch_commit only stages commits (objects
+ * written, refs untouched, index rows in one open transaction) until
+ * carelog__batch_finish publishes them all, or carelog__batch_abort (or
+ * freeing the batch) drops them; the caller holds the store lock
+ * throughout. */
+int carelog__batch_new(carelog_batch **out, carelog_store *s, int deferred);
 int carelog__batch_finish(carelog_batch *b);
 void carelog__batch_abort(carelog_batch *b);
 
