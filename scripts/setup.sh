@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config git tzdata
+packages=(build-essential cmake pkg-config git tzdata jq util-linux
           libsqlite3-dev libgit2-dev zlib1g-dev libjansson-dev libcmocka-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <git2/sys/mempack.h>
@@ -378,6 +379,28 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
+void carelog__charts_sweep(carelog_store *s)
+{
+	DIR *d = opendir(s->charts_dir);
+	struct dirent *e;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		/* ".new-<patient>-<pid>.git": a chart being made by a writer that died */
+		const char *dash = strrchr(e->d_name, '-');
+		char path[4200];
+		long pid;
+		if (strncmp(e->d_name, ".new-", 5) != 0 || dash == NULL)
+			continue;
+		pid = strtol(dash + 1, NULL, 10);
+		if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->charts_dir, e->d_name);
+		remove_tree(path);
+	}
+	closedir(d);
+}
+
 int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const char *patient)
 {
 	git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
@@ -388,6 +411,7 @@ int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const cha
 	*out = NULL;
 	if (carelog__chart_exists(s, patient))
 		return carelog__fail(CARELOG_EEXISTS, "patient %s already has a chart", patient);
+	carelog__charts_sweep(s);
 	if ((tmp = carelog__strdupf("%s/.new-%s-%ld.git", s->charts_dir, patient, (long)getpid())) == NULL)
 		return CARELOG_ENOMEM;
 	remove_tree(tmp);

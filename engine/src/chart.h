@@ -60,6 +60,10 @@ int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_o
  * carelog__chart_discard_temp. */
 int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const char *patient);
 
+/* Removes temporary charts left by writers that died (the caller holds the
+ * store lock, so no live carelog writer is making one). */
+void carelog__charts_sweep(carelog_store *s);
+
 /* Renames a temporary chart into place (then fsyncs charts/), frees `temp`
  * and returns the store's handle on the installed chart. */
 int carelog__chart_install(carelog__chart **out, carelog_store *s, carelog__chart *temp);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "chart.h"
 #include "json_canon.h"
 #include "store_internal.h"
 #include "write_internal.h"
@@ -76,6 +77,7 @@ static int import(size_t *written, carelog_store *s, FILE *in, size_t batch_size
 
 	if ((rc = carelog__lock(s)) < 0)
 		return rc;
+	carelog__charts_sweep(s);
 	if ((rc = carelog__batch_new(&b, s, 1)) == 0) {
 		rc = read_lines(&n, b, in, batch_size);
 		staged += n;
