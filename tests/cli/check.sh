@@ -7,10 +7,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 section "setup"
-run init
-expect_ok
-run patient add --name Tom
-expect_id
+setup_store_with_patient Tom
 P=$ID
 run patient add --name Ada
 expect_id

@@ -5,10 +5,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 section "setup"
-run init
-expect_ok
-run patient add --name Tom
-expect_id
+setup_store_with_patient Tom
 P=$ID
 cat >"$TMP/noids.jsonl" <<EOF2
 {"kind":"plan","patient":"$P","time":"2026-11-25T09:05:00+01:00","drug":"Sirolimus","dose":1.5,"unit":"mg","times":["20:00","08:00"],"start":"2026-11-25"}

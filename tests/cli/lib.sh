@@ -223,3 +223,12 @@ finish() {
 
 command -v jq >/dev/null || { echo "FATAL: jq is required" >&2; exit 1; }
 command -v git >/dev/null || { echo "FATAL: git is required" >&2; exit 1; }
+
+# setup_store_with_patient NAME: `init`, then `patient add --name NAME`,
+# both asserted; the patient's id is left in ID.
+setup_store_with_patient() {
+	run init
+	expect_ok
+	run patient add --name "$1"
+	expect_id
+}

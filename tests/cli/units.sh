@@ -5,10 +5,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 
 section "setup"
-run init
-expect_ok
-run patient add --name Tom
-expect_id
+setup_store_with_patient Tom
 P=$ID
 
 # measure CODE VALUE UNIT -> stored value, unit, entered.value, entered.unit
