@@ -10,6 +10,7 @@
 #include "chart.h"
 #include "error.h"
 #include "index.h"
+#include "json_canon.h"
 #include "record.h"
 #include "record_id.h"
 #include "record_schema.h"
@@ -25,10 +26,10 @@ int carelog_record_get(carelog_record **out, carelog_store *s, const char *id)
 	*out = NULL;
 	if ((rc = carelog__current(&rec, s, id)) < 0)
 		return carelog__store_result(s, rc);
-	text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+	text = carelog__json_dump(rec);
 	json_decref(rec);
 	if (text == NULL)
-		return carelog__store_result(s, carelog__fail(CARELOG_ENOMEM, "out of memory"));
+		return carelog__store_result(s, CARELOG_ENOMEM);
 	*out = carelog__record_new(text, strlen(text), NULL);
 	free(text);
 	return carelog__store_result(s, *out ? 0 : carelog__last_code());
