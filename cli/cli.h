@@ -85,6 +85,8 @@ extern const cli_command cli_cmd_plan_add, cli_cmd_dose, cli_cmd_symptom,
 	cli_cmd_measure, cli_cmd_note;
 extern const cli_command cli_cmd_amend, cli_cmd_void, cli_cmd_import;
 extern const cli_command cli_cmd_timeline, cli_cmd_show;
+extern const cli_command cli_cmd_remote_add, cli_cmd_remote_list, cli_cmd_remote_remove;
+extern const cli_command cli_cmd_sync, cli_cmd_conflicts, cli_cmd_resolve;
 
 /*
  * Parses `--name VALUE`, `--name=VALUE` and `--flag` arguments against
@@ -123,5 +125,13 @@ char **cli_split_list(char **buf, size_t *n, const char *text);
 /* Parses a decimal number (the whole text, finite) as the option `what`
  * would; reports and returns CLI_USAGE if it is not one. */
 int cli_parse_number(double *out, const char *text, const char *what);
+
+/* Splits every --set FIELD=VALUE into fields[i] (names copied into
+ * names[i]; free each). Reports and returns CLI_USAGE for a malformed one. */
+int cli_parse_sets(carelog_field *fields, char **names, const cli_val *set);
+
+/* Splits every --set FIELD=VALUE into fields[i] (names copied into
+ * names[i]; free each). Reports and returns CLI_USAGE for a malformed one. */
+int cli_parse_sets(carelog_field *fields, char **names, const cli_val *set);
 
 #endif

@@ -16,8 +16,7 @@ static const cli_opt amend_opts[A_NOPTS] = {
 	[A_SET] = { "set", CLI_MULTI, 1 },
 };
 
-/* Splits every --set FIELD=VALUE into fields[i] (names copied into names[i]). */
-static int parse_sets(carelog_field *fields, char **names, const cli_val *set)
+int cli_parse_sets(carelog_field *fields, char **names, const cli_val *set)
 {
 	int i;
 
@@ -48,7 +47,7 @@ static int run_amend(cli_ctx *ctx, const cli_args *a)
 
 	if (!fields || !names)
 		cli_error("out of memory");
-	else if ((rc = parse_sets(fields, names, set)) == CLI_OK) {
+	else if ((rc = cli_parse_sets(fields, names, set)) == CLI_OK) {
 		err = carelog_record_amend(ctx->store, a->pos[0], fields, n);
 		rc = err ? cli_lib_error(err) : cli_print_id(a->pos[0]);
 	}

@@ -20,6 +20,8 @@ static const cli_command *const commands[] = {
 	&cli_cmd_plan_add, &cli_cmd_dose, &cli_cmd_symptom, &cli_cmd_measure,
 	&cli_cmd_note, &cli_cmd_amend, &cli_cmd_void, &cli_cmd_timeline,
 	&cli_cmd_show, &cli_cmd_import, &cli_cmd_check,
+	&cli_cmd_remote_add, &cli_cmd_remote_list, &cli_cmd_remote_remove,
+	&cli_cmd_sync, &cli_cmd_conflicts, &cli_cmd_resolve,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -331,11 +333,12 @@ static int group_or_unknown(int argc, char **argv)
 
 static int check_args(const cli_command *cmd, const cli_args *a)
 {
-	size_t k, npos = 0;
+	size_t k, npos = 0, required = 0;
 
+	/* a name in brackets, "[REMOTE]", is an optional trailing argument */
 	while (npos < 3 && cmd->pos[npos])
-		npos++;
-	if (a->npos < npos) {
+		required += cmd->pos[npos++][0] != '[';
+	if (a->npos < required) {
 		cli_error("%s: missing %s", cmd->name, cmd->pos[a->npos]);
 		return CLI_USAGE;
 	}

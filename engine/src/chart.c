@@ -147,6 +147,8 @@ static int insert_new_trees(git_packbuilder *pb, git_tree *root, const carelog__
 				json_object_set_new(seen, dir, json_true());
 				if ((rc = git_tree_entry_bypath(&e, root, dir)) == 0)
 					rc = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
+				else if (rc == GIT_ENOTFOUND && puts[i].op == CARELOG__PUT_REMOVE)
+					rc = 0; /* the removal emptied (and so dropped) this directory */
 				git_tree_entry_free(e);
 			}
 			*slash = '/';
@@ -202,7 +204,8 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 	    (rc = insert_new_trees(pb, root, puts, nputs)) < 0)
 		goto out;
 	for (size_t i = 0; i < nputs && rc == 0; i++)
-		rc = git_packbuilder_insert(pb, &puts[i].blob, NULL);
+		if (puts[i].op == CARELOG__PUT_DATA)
+			rc = git_packbuilder_insert(pb, &puts[i].blob, NULL);
 	if (rc == 0)
 		rc = carelog__pack_write(c, pb, NULL);
 out:
@@ -256,8 +259,8 @@ static int move_ref(carelog__chart *c, const git_oid *new_head, const git_oid *o
 	return 0;
 }
 
-static int make_commit(git_oid *out, carelog__chart *c, const git_oid *tree_id, git_commit *parent,
-	const char *message, const char *author, const char *device)
+static int make_commit(git_oid *out, carelog__chart *c, const git_oid *tree_id, git_commit **parents,
+	size_t nparents, const char *message, const char *author, const char *device)
 {
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
@@ -268,28 +271,33 @@ static int make_commit(git_oid *out, carelog__chart *c, const git_oid *tree_id, 
 	if ((rc = git_signature_new(&sig, author, email, (git_time_t)time(NULL), 0)) < 0 ||
 	    (rc = git_tree_lookup(&tree, c->repo, tree_id)) < 0 ||
 	    (rc = git_commit_create(out, c->repo, NULL, sig, sig, "UTF-8", message, tree,
-			parent ? 1 : 0, (const git_commit **)&parent)) < 0)
+			nparents, (const git_commit **)parents)) < 0)
 		rc = carelog__git_fail(rc, "cannot create the commit");
 	git_tree_free(tree);
 	git_signature_free(sig);
 	return rc;
 }
 
-int carelog__chart_stage(git_oid *commit_out, carelog__chart *c, const git_oid *parent_id,
+int carelog__chart_stage_parents(git_oid *commit_out, carelog__chart *c, const git_oid *parent_ids, size_t nparents,
 	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
 {
-	git_commit *parent = NULL;
+	git_commit *parents[2] = { NULL, NULL };
 	git_tree *base = NULL;
 	git_tree_update *updates = NULL;
 	git_oid tree_id, commit_id;
 	int rc = 0;
 
-	if (parent_id) {
-		if ((rc = git_commit_lookup(&parent, c->repo, parent_id)) < 0 ||
-		    (rc = git_commit_tree(&base, parent)) < 0) {
+	if (nparents > 2)
+		return carelog__fail(CARELOG_EINVALID, "a chart commit has at most two parents");
+	for (size_t i = 0; i < nparents; i++) {
+		if ((rc = git_commit_lookup(&parents[i], c->repo, &parent_ids[i])) < 0) {
 			rc = carelog__git_fail(rc, "cannot read the chart head");
 			goto out;
 		}
+	}
+	if (nparents && (rc = git_commit_tree(&base, parents[0])) < 0) {
+		rc = carelog__git_fail(rc, "cannot read the chart head");
+		goto out;
 	}
 	if ((updates = calloc(nputs ? nputs : 1, sizeof(*updates))) == NULL) {
 		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
@@ -298,12 +306,13 @@ int carelog__chart_stage(git_oid *commit_out, carelog__chart *c, const git_oid *
 	for (size_t i = 0; i < nputs; i++) {
 		/* straight into the write buffer: git_odb_write would first look the
 		 * new blob up in every pack and rescan the pack directory on the miss */
-		if ((rc = git_odb_hash(&puts[i].blob, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0 ||
-		    (rc = c->mempack->write(c->mempack, &puts[i].blob, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0) {
+		if (puts[i].op == CARELOG__PUT_DATA &&
+		    ((rc = git_odb_hash(&puts[i].blob, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0 ||
+		     (rc = c->mempack->write(c->mempack, &puts[i].blob, puts[i].data, puts[i].len, GIT_OBJECT_BLOB)) < 0)) {
 			rc = carelog__git_fail(rc, "cannot write a record");
 			goto out;
 		}
-		updates[i].action = GIT_TREE_UPDATE_UPSERT;
+		updates[i].action = puts[i].op == CARELOG__PUT_REMOVE ? GIT_TREE_UPDATE_REMOVE : GIT_TREE_UPDATE_UPSERT;
 		updates[i].id = puts[i].blob;
 		updates[i].filemode = GIT_FILEMODE_BLOB;
 		updates[i].path = puts[i].path;
@@ -312,11 +321,11 @@ int carelog__chart_stage(git_oid *commit_out, carelog__chart *c, const git_oid *
 		rc = carelog__git_fail(rc, "cannot build the chart tree");
 		goto out;
 	}
-	if (base && git_oid_equal(&tree_id, git_tree_id(base))) {
-		*commit_out = *parent_id; /* every record was already there as it is */
+	if (nparents == 1 && git_oid_equal(&tree_id, git_tree_id(base))) {
+		*commit_out = parent_ids[0]; /* every record was already there as it is */
 		goto out;
 	}
-	if ((rc = make_commit(&commit_id, c, &tree_id, parent, message, author, device)) < 0 ||
+	if ((rc = make_commit(&commit_id, c, &tree_id, parents, nparents, message, author, device)) < 0 ||
 	    (rc = flush_objects(c, &commit_id, &tree_id, puts, nputs)) < 0)
 		goto out;
 	*commit_out = commit_id;
@@ -324,8 +333,16 @@ out:
 	git_mempack_reset(c->mempack);
 	free(updates);
 	git_tree_free(base);
-	git_commit_free(parent);
+	git_commit_free(parents[0]);
+	git_commit_free(parents[1]);
 	return rc;
+}
+
+int carelog__chart_stage(git_oid *commit_out, carelog__chart *c, const git_oid *parent_id,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+{
+	return carelog__chart_stage_parents(commit_out, c, parent_id, parent_id ? 1 : 0, puts, nputs,
+		message, author, device);
 }
 
 int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_oid *old_head)

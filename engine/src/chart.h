@@ -13,13 +13,17 @@
 
 #define CARELOG__REF "refs/heads/main"
 
-/* A file to write into a chart: `path` and its content; `blob` receives the
- * blob id once written. */
+/* A change to a chart's tree at `path`. CARELOG__PUT_DATA (the zero
+ * value): the file with content data/len, whose blob id `blob` receives once
+ * written. CARELOG__PUT_BLOB: the file holding the existing blob `blob`.
+ * CARELOG__PUT_REMOVE: no file at `path` any more. */
+enum { CARELOG__PUT_DATA = 0, CARELOG__PUT_BLOB = 1, CARELOG__PUT_REMOVE = 2 };
 typedef struct {
-	char path[96];
+	char path[128];
 	const char *data;
 	size_t len;
 	git_oid blob;
+	int op;
 } carelog__put;
 
 /* Non-zero if the store holds a chart for `patient`. */
@@ -49,6 +53,11 @@ int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *ol
  * go out as one fsynced pack, without moving any ref. *commit receives it,
  * or `parent` when nothing changed. */
 int carelog__chart_stage(git_oid *commit, carelog__chart *c, const git_oid *parent,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device);
+
+/* As carelog__chart_stage with any number of parents (a merge has two);
+ * the tree is the first parent's with `puts` applied. */
+int carelog__chart_stage_parents(git_oid *commit, carelog__chart *c, const git_oid *parents, size_t nparents,
 	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device);
 
 /* Moves the chart's ref from old_head (NULL: the chart has none yet) to

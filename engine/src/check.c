@@ -43,7 +43,9 @@ static void problem(check_ctx *x, const char *fmt, ...)
 		x->stop = 1;
 }
 
-static void check_record(check_ctx *x, const char *path, const git_oid *blob_id)
+/* A record file, or (conflict_of set) a conflict file holding a losing
+ * version of record conflict_of, which the index does not hold. */
+static void check_record(check_ctx *x, const char *path, const git_oid *blob_id, const char *conflict_of)
 {
 	git_blob *blob = NULL;
 	json_t *rec = NULL;
@@ -81,12 +83,16 @@ static void check_record(check_ctx *x, const char *path, const git_oid *blob_id)
 	id = json_string_value(json_object_get(rec, "id"));
 	kind = json_string_value(json_object_get(rec, "kind"));
 	carelog__record_path(want, sizeof(want), kind, id);
-	if (strcmp(want, path) != 0)
+	if (conflict_of && strcmp(conflict_of, id) != 0)
+		problem(x, "%s: holds record %s, not %s", path, id, conflict_of);
+	else if (!conflict_of && strcmp(want, path) != 0)
 		problem(x, "%s: record %s belongs at %s", path, id, want);
 	if (strcmp(json_string_value(json_object_get(rec, "patient")), x->c->patient) != 0)
 		problem(x, "%s: record of another patient", path);
 	if ((canon = carelog__json_dump(rec)) != NULL && strcmp(canon, text) != 0)
 		problem(x, "%s: not in canonical form", path);
+	if (conflict_of)
+		goto out;
 	if (x->n == x->cap) {
 		struct entry *nv = realloc(x->v, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof(*nv));
 		if (nv == NULL) {
@@ -115,8 +121,10 @@ static int tree_cb(const char *root, const git_tree_entry *e, void *payload)
 	snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(e));
 	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB)
 		problem(x, "%s: not a plain file", path);
-	else
-		check_record(x, path, git_tree_entry_id(e));
+	else {
+		char of[CARELOG_ID_BUFSIZE];
+		check_record(x, path, git_tree_entry_id(e), carelog__conflict_path_id(of, path) ? of : NULL);
+	}
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * millisecond time, version nibble 7, variant 10, 74 random bits).
  */
 #include "record_id.h"
+#include "record_schema.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -79,4 +80,38 @@ void carelog__record_path(char *out, size_t outsz, const char *kind, const char 
 	unsigned m, d;
 	carelog__civil_from_days(days, &y, &m, &d);
 	snprintf(out, outsz, "%s/%04lld-%02u/%s.json", kind, (long long)y, m, id);
+}
+
+int carelog__record_path_id(char id[CARELOG_ID_BUFSIZE], const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char kind[32], want[128];
+	size_t klen;
+
+	if (slash == NULL || strlen(slash + 1) != 41 || strcmp(slash + 37, ".json") != 0)
+		return 0;
+	memcpy(id, slash + 1, 36);
+	id[36] = '\0';
+	if (!carelog__id_valid(id) || (klen = strcspn(path, "/")) == 0 || klen >= sizeof(kind))
+		return 0;
+	memcpy(kind, path, klen);
+	kind[klen] = '\0';
+	if (!carelog__kind_known(kind))
+		return 0;
+	carelog__record_path(want, sizeof(want), kind, id);
+	return strcmp(want, path) == 0;
+}
+
+int carelog__conflict_path_id(char id[CARELOG_ID_BUFSIZE], const char *path)
+{
+	/* conflicts/<36>/<40>.json */
+	if (strlen(path) != 10 + 36 + 1 + 40 + 5 || strncmp(path, "conflicts/", 10) != 0 || path[46] != '/' ||
+	    strcmp(path + 87, ".json") != 0)
+		return 0;
+	memcpy(id, path + 10, 36);
+	id[36] = '\0';
+	for (int i = 47; i < 87; i++)
+		if (!((path[i] >= '0' && path[i] <= '9') || (path[i] >= 'a' && path[i] <= 'f')))
+			return 0;
+	return carelog__id_valid(id);
 }

@@ -30,4 +30,12 @@ int64_t carelog__id_ms(const char *id);
  * `out` must hold at least 64 bytes. */
 void carelog__record_path(char *out, size_t outsz, const char *kind, const char *id);
 
+/* Non-zero if `path` is the path of a record of a known kind
+ * ("<kind>/<YYYY-MM>/<id>.json", the month of the id); copies the id. */
+int carelog__record_path_id(char id[CARELOG_ID_BUFSIZE], const char *path);
+
+/* Non-zero if `path` is a conflict file, "conflicts/<id>/<40 hex>.json"
+ * (a losing version of record <id>, named after its blob); copies the id. */
+int carelog__conflict_path_id(char id[CARELOG_ID_BUFSIZE], const char *path);
+
 #endif

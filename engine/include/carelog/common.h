@@ -42,7 +42,8 @@ typedef enum {
 	CARELOG_EIO = -6,       /**< reading or writing a file failed */
 	CARELOG_ECORRUPT = -7,  /**< stored data failed a consistency check */
 	CARELOG_ENOMEM = -8,    /**< out of memory */
-	CARELOG_EMOVED = -9     /**< a chart head kept moving under a write; retry */
+	CARELOG_EMOVED = -9,    /**< a chart head kept moving under a write; retry */
+	CARELOG_EREMOTE = -10   /**< a remote or bundle failed or sent invalid data */
 } carelog_error_code;
 
 /** The last error raised on the calling thread. */

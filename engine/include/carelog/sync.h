@@ -1,0 +1,164 @@
+/*
+ * carelog/sync.h - exchanging charts with remotes over plain git, merging
+ * them record by record, conflicts and their resolution, and bundles.
+ *
+ * A remote is a base URL: the chart of patient P lives at `<base>/<P>.git`.
+ * URLs may be paths, `file://`, `git://`, `http(s)://` (smart HTTP) or
+ * `ssh://`. Remotes are kept in `<store>/remotes.json` (outside carelog.db,
+ * so deleting the index loses none of them).
+ *
+ * Sync of a chart: fetch, check everything received, merge, push; when the
+ * push is refused because the remote moved on, fetch and merge again (a
+ * bounded number of times). The merge is record-aware and deterministic: a
+ * record changed on one side only is taken from that side; a record changed
+ * on both sides goes to the version with the later hybrid-clock stamp (ties:
+ * the larger device id), and the other version is kept in the chart at
+ * `conflicts/<record-id>/<blob-id>.json` until a person resolves it. Any set
+ * of stores that have exchanged all commits holds the same tree per chart.
+ *
+ * Everything received is untrusted: every new commit is walked and every
+ * changed path must be a record path whose blob (its size read first, and
+ * capped) is a valid, canonical record of the chart's patient with the id
+ * its path names; kinds and patients never change, records are never
+ * deleted, and a history with another root is refused. On any violation
+ * that chart's sync stops with an error naming the commit and path, and the
+ * local chart and index are left as they were.
+ *
+ * Credentials come from libgit2 callbacks: for ssh, the ssh-agent
+ * (SSH_AUTH_SOCK) or the key file in $CARELOG_SSH_KEY; for http(s), the
+ * token in $CARELOG_HTTP_TOKEN (user $CARELOG_HTTP_USER, default "carelog").
+ * They are never written to a chart or printed. TLS certificates are always
+ * verified; `ca_file` adds a CA (libgit2 keeps this setting per process).
+ */
+#ifndef CARELOG_SYNC_H
+#define CARELOG_SYNC_H
+
+#include <stddef.h>
+
+#include "common.h"
+#include "store.h"
+#include "write.h"
+
+CARELOG_BEGIN_DECL
+
+/* ---- remotes ---------------------------------------------------------- */
+
+/**
+ * Adds a remote. `name`: 1-64 characters of [A-Za-z0-9._-], not starting
+ * with '.' or '-'. `url`: a path or a file://, git://, http://, https:// or
+ * ssh:// URL (a path is stored absolute).
+ * @return 0; CARELOG_EINVALID for a bad name or URL; CARELOG_EEXISTS if the
+ *         name is taken; CARELOG_EIO if remotes.json cannot be written.
+ */
+CARELOG_EXTERN(int) carelog_remote_add(carelog_store *s, const char *name, const char *url);
+
+/** Removes a remote. @return 0 or CARELOG_ENOTFOUND. */
+CARELOG_EXTERN(int) carelog_remote_remove(carelog_store *s, const char *name);
+
+/** The store's remotes, in the order they were added. Opaque. */
+typedef struct carelog_remote_list carelog_remote_list;
+
+/** Reads the remotes. Free *out with carelog_remote_list_free. */
+CARELOG_EXTERN(int) carelog_remote_list_get(carelog_remote_list **out, carelog_store *s);
+CARELOG_EXTERN(size_t) carelog_remote_list_count(const carelog_remote_list *l);
+/** Name and URL of remote `i` (< count); valid until the list is freed. */
+CARELOG_EXTERN(const char *) carelog_remote_list_name(const carelog_remote_list *l, size_t i);
+CARELOG_EXTERN(const char *) carelog_remote_list_url(const carelog_remote_list *l, size_t i);
+CARELOG_EXTERN(void) carelog_remote_list_free(carelog_remote_list *l);
+
+/* ---- sync ------------------------------------------------------------- */
+
+typedef enum {
+	CARELOG_SYNC_FETCHING = 1, /**< receiving objects */
+	CARELOG_SYNC_PUSHING = 2   /**< sending objects */
+} carelog_sync_phase;
+
+/** Progress of one chart's transfer. */
+typedef struct {
+	const char *remote;
+	const char *patient;
+	carelog_sync_phase phase;
+	size_t objects_done;
+	size_t objects_total;
+	size_t bytes;
+} carelog_sync_progress;
+
+/** What happened to one chart. */
+typedef struct {
+	const char *remote;
+	const char *patient;
+	int error;             /**< 0, or the carelog error code that stopped it */
+	const char *message;   /**< why it failed (NULL when error is 0) */
+	size_t received;       /**< records new or changed here by the sync */
+	size_t sent;           /**< records new or changed on the remote by it */
+	size_t conflicts;      /**< conflicts open on the chart after the sync */
+	int cloned;            /**< the chart was new to this store */
+	int created;           /**< the chart was created on the remote */
+} carelog_sync_result;
+
+typedef struct {
+	unsigned int version;           /**< CARELOG_SYNC_OPTIONS_VERSION */
+	const char *const *patients;    /**< charts to bring in even if the store lacks them */
+	size_t npatients;
+	const char *ca_file;            /**< an extra CA certificate file for https, or NULL */
+	/** Called during transfers; return non-zero to cancel that chart. */
+	int (*progress)(const carelog_sync_progress *p, void *payload);
+	/** Called once per chart when it is done, failed or not. */
+	void (*chart_done)(const carelog_sync_result *r, void *payload);
+	void *payload;
+} carelog_sync_options;
+
+#define CARELOG_SYNC_OPTIONS_VERSION 1
+#define CARELOG_SYNC_OPTIONS_INIT { CARELOG_SYNC_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, NULL }
+
+/**
+ * Syncs every chart of the store, plus `opts->patients`, with the remote
+ * `remote` (NULL: with every remote, in the order they were added). Two
+ * syncs of one store never interleave: the second waits for the first (the
+ * store's sync lock, bounded by the store's lock timeout). Writers are held
+ * only while a merge is applied, not during transfers.
+ *
+ * @return 0 when every chart synced; CARELOG_EREMOTE when any chart failed
+ *         (the others still synced; chart_done says which and why);
+ *         CARELOG_ENOTFOUND for an unknown remote or when the store has no
+ *         remotes; CARELOG_ELOCKED when another sync held the store too long.
+ */
+CARELOG_EXTERN(int) carelog_sync(carelog_store *s, const char *remote, const carelog_sync_options *opts);
+
+/* ---- conflicts -------------------------------------------------------- */
+
+/** The open conflicts of a patient (NULL: of every chart). Opaque. */
+typedef struct carelog_conflict_list carelog_conflict_list;
+
+/**
+ * Lists open conflicts. Each is one losing version of a record next to the
+ * record's current (winning) version.
+ * @return 0; CARELOG_ENOTFOUND for an unknown patient.
+ */
+CARELOG_EXTERN(int) carelog_conflicts(carelog_conflict_list **out, carelog_store *s, const char *patient);
+CARELOG_EXTERN(size_t) carelog_conflict_count(const carelog_conflict_list *l);
+/** Conflict `i` as a JSON object: record, patient, winner, loser (the two
+ *  versions, whole), loser_version (the id `resolve --keep` takes), fields
+ *  (the names that differ). Valid until the list is freed. */
+CARELOG_EXTERN(const char *) carelog_conflict_json(const carelog_conflict_list *l, size_t i);
+/** All of them as one JSON array (malloc'd; free with carelog_free). */
+CARELOG_EXTERN(char *) carelog_conflicts_json(const carelog_conflict_list *l);
+CARELOG_EXTERN(void) carelog_conflict_list_free(carelog_conflict_list *l);
+
+/**
+ * Resolves the conflicts of `record`: writes a new version that supersedes
+ * every version in conflict and removes them, in one commit that syncs like
+ * any write. `keep` is "winner", "loser" (when there is one loser) or a
+ * version id listed by carelog_conflicts (a prefix of at least 7 hex
+ * digits); `keep` NULL keeps the winner. `sets` are FIELD=VALUE changes
+ * applied on top, as carelog_amend takes them.
+ * @return 0; CARELOG_ENOTFOUND when the
+ * record has no open conflict or `keep` names no version of it;
+ * CARELOG_EINVALID for a bad field or value.
+ */
+CARELOG_EXTERN(int) carelog_resolve(carelog_store *s, const char *record, const char *keep,
+	const carelog_field *sets, size_t nsets);
+
+CARELOG_END_DECL
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * sync.c - carelog_sync: per chart, fetch into a private ref, check every
+ * received commit, merge under the store lock (writers wait only for the
+ * merge, not the transfer), push, and on a push refused because the remote
+ * moved on, all of it again (bounded). Syncs of one store serialise on
+ * flock(<store>/sync.lock).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "carelog/sync.h"
+#include "error.h"
+#include "index.h"
+#include "record_id.h"
+#include "sync_internal.h"
+
+typedef struct {
+	carelog_store *s;
+	const carelog_sync_options *opts;
+	const char *remote;      /* its name */
+	const char *patient;
+	int too_big;
+	int rejected;            /* the push was refused for a ref */
+	char reject_msg[256];
+	int cred_tries;
+} chart_ctx;
+
+/* ---- the sync lock ---------------------------------------------------- */
+
+static int sync_lock(int *fd, carelog_store *s)
+{
+	char *path = carelog__strdupf("%s/sync.lock", s->path);
+	int waited = 0, limit = s->lock_timeout_ms;
+
+	if (path == NULL)
+		return CARELOG_ENOMEM;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (*fd < 0)
+		return carelog__fail(CARELOG_EIO, "cannot open %s/sync.lock: %s", s->path, strerror(errno));
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			close(*fd);
+			return carelog__fail(CARELOG_EIO, "cannot lock %s/sync.lock: %s", s->path, strerror(errno));
+		}
+		if (limit < 0 || waited >= limit) {
+			close(*fd);
+			return carelog__fail(CARELOG_ELOCKED, "another sync of store %s is running (waited %d ms); try again",
+				s->path, waited);
+		}
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	return 0;
+}
+
+/* ---- libgit2 callbacks ------------------------------------------------ */
+
+static int credentials_cb(git_credential **out, const char *url, const char *user_from_url, unsigned int allowed,
+	void *payload)
+{
+	chart_ctx *x = payload;
+	const char *user = user_from_url && *user_from_url ? user_from_url : getenv("USER");
+	(void)url;
+	if (++x->cred_tries > 3) {
+		git_error_set_str(GIT_ERROR_NET, "authentication failed (credentials refused)");
+		return GIT_EAUTH;
+	}
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		const char *key = getenv("CARELOG_SSH_KEY");
+		if (key && *key) {
+			char pub[4096];
+			snprintf(pub, sizeof(pub), "%s.pub", key);
+			return git_credential_ssh_key_new(out, user ? user : "git", access(pub, R_OK) == 0 ? pub : NULL, key,
+				getenv("CARELOG_SSH_PASSPHRASE"));
+		}
+		if (getenv("SSH_AUTH_SOCK"))
+			return git_credential_ssh_key_from_agent(out, user ? user : "git");
+	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && getenv("CARELOG_HTTP_TOKEN")) {
+		const char *u = getenv("CARELOG_HTTP_USER");
+		return git_credential_userpass_plaintext_new(out, u && *u ? u : "carelog", getenv("CARELOG_HTTP_TOKEN"));
+	}
+	if ((allowed & GIT_CREDENTIAL_USERNAME) && user)
+		return git_credential_username_new(out, user);
+	return GIT_PASSTHROUGH;
+}
+
+static int report(chart_ctx *x, carelog_sync_phase phase, size_t done, size_t total, size_t bytes)
+{
+	carelog_sync_progress p = { x->remote, x->patient, phase, done, total, bytes };
+	if (x->opts && x->opts->progress && x->opts->progress(&p, x->opts->payload) != 0) {
+		git_error_set_str(GIT_ERROR_NET, "cancelled");
+		return -1;
+	}
+	return 0;
+}
+
+static int fetch_progress_cb(const git_indexer_progress *st, void *payload)
+{
+	chart_ctx *x = payload;
+	if ((long long)st->received_bytes > CARELOG__MAX_TRANSFER_BYTES) {
+		x->too_big = 1;
+		git_error_set_str(GIT_ERROR_NET, "transfer too large");
+		return -1;
+	}
+	return report(x, CARELOG_SYNC_FETCHING, st->received_objects, st->total_objects, st->received_bytes);
+}
+
+static int push_progress_cb(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	return report(payload, CARELOG_SYNC_PUSHING, current, total, bytes);
+}
+
+static int push_ref_cb(const char *refname, const char *status, void *payload)
+{
+	chart_ctx *x = payload;
+	if (status) {
+		x->rejected = 1;
+		snprintf(x->reject_msg, sizeof(x->reject_msg), "%s: %s", refname, status);
+	}
+	return 0;
+}
+
+static void set_callbacks(git_remote_callbacks *cb, chart_ctx *x)
+{
+	cb->credentials = credentials_cb;
+	cb->transfer_progress = fetch_progress_cb;
+	cb->push_transfer_progress = push_progress_cb;
+	cb->push_update_reference = push_ref_cb;
+	cb->payload = x;
+}
+
+/* ---- transfers -------------------------------------------------------- */
+
+static const char *git_msg(void)
+{
+	const git_error *e = git_error_last();
+	return e && e->message ? e->message : "unknown error";
+}
+
+/* The local path of a path or file:// URL, else NULL. */
+static const char *url_local_path(const char *url)
+{
+	if (carelog__url_is_path(url))
+		return url;
+	if (strncmp(url, "file://", 7) == 0)
+		return url + 7;
+	return NULL;
+}
+
+/* Fetches the remote's main into CARELOG__INCOMING_REF. *have is 0 when the
+ * remote chart exists but has no history yet. */
+static int fetch(int *have, git_oid *incoming, git_repository *repo, const char *url, chart_ctx *x)
+{
+	git_remote *remote = NULL;
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	char *spec = "+refs/heads/main:" CARELOG__INCOMING_REF;
+	git_strarray specs = { &spec, 1 };
+	git_reference *old = NULL;
+	int rc;
+
+	*have = 0;
+	if (git_reference_lookup(&old, repo, CARELOG__INCOMING_REF) == 0) {
+		git_reference_delete(old);
+		git_reference_free(old);
+	}
+	set_callbacks(&fo.callbacks, x);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.update_fetchhead = 0;
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	x->cred_tries = 0;
+	if ((rc = git_remote_create_anonymous(&remote, repo, url)) < 0)
+		return carelog__fail(CARELOG_EREMOTE, "bad remote URL %s: %s", url, git_msg());
+	rc = git_remote_fetch(remote, &specs, &fo, NULL);
+	git_remote_free(remote);
+	if (rc < 0) {
+		if (x->too_big)
+			return carelog__fail(CARELOG_EREMOTE, "refused: the remote sent more than %lld bytes",
+				CARELOG__MAX_TRANSFER_BYTES);
+		return carelog__fail(CARELOG_EREMOTE, "fetch from %s failed: %s", url, git_msg());
+	}
+	rc = git_reference_name_to_id(incoming, repo, CARELOG__INCOMING_REF);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return carelog__git_fail(rc, "cannot read what was fetched");
+	*have = 1;
+	return 0;
+}
+
+static int push(git_repository *repo, const char *url, chart_ctx *x)
+{
+	git_remote *remote = NULL;
+	git_push_options po = GIT_PUSH_OPTIONS_INIT;
+	char *spec = "refs/heads/main:refs/heads/main";
+	git_strarray specs = { &spec, 1 };
+	int rc;
+
+	set_callbacks(&po.callbacks, x);
+	x->rejected = 0;
+	x->cred_tries = 0;
+	if ((rc = git_remote_create_anonymous(&remote, repo, url)) < 0)
+		return carelog__fail(CARELOG_EREMOTE, "bad remote URL %s: %s", url, git_msg());
+	rc = git_remote_push(remote, &specs, &po);
+	git_remote_free(remote);
+	if (rc == GIT_ENONFASTFORWARD || (rc == 0 && x->rejected))
+		return CARELOG_EMOVED;
+	if (rc < 0)
+		return carelog__fail(CARELOG_EREMOTE, "push to %s failed: %s", url, git_msg());
+	return 0;
+}
+
+/* Creates an empty chart at a path remote (a bare repository, HEAD main). */
+static int create_remote_chart(const char *dir)
+{
+	git_repository *repo = NULL;
+	git_repository_init_options io = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+	int rc;
+	io.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKDIR | GIT_REPOSITORY_INIT_NO_REINIT;
+	io.initial_head = "main";
+	if ((rc = git_repository_init_ext(&repo, dir, &io)) < 0)
+		return carelog__fail(CARELOG_EREMOTE, "cannot create chart %s on the remote: %s", dir, git_msg());
+	git_repository_free(repo);
+	return 0;
+}
+
+/* ---- one chart -------------------------------------------------------- */
+
+static int is_descendant(git_repository *repo, const git_oid *a, const git_oid *b)
+{
+	return git_oid_equal(a, b) || git_graph_descendant_of(repo, a, b) == 1;
+}
+
+/* Under the store lock: brings `incoming` into the chart's main. *new_head
+ * receives the result. */
+static int integrate(git_oid *new_head, carelog_store *s, carelog__chart *c, const git_oid *incoming,
+	const char *remote)
+{
+	git_oid head;
+	int rc = 0;
+
+	for (int attempt = 0; attempt < CARELOG__SYNC_ATTEMPTS; attempt++) {
+		carelog__put *puts = NULL;
+		size_t nputs = 0;
+		git_oid parents[2], merged;
+		char msg[160];
+
+		if ((rc = carelog__chart_head(&head, c)) < 0)
+			return rc;
+		if (is_descendant(c->repo, &head, incoming)) {
+			*new_head = head;
+			return 0;
+		}
+		if (is_descendant(c->repo, incoming, &head)) {
+			rc = carelog__chart_publish(c, incoming, &head);
+			*new_head = *incoming;
+		} else {
+			if ((rc = carelog__merge_puts(&puts, &nputs, c->repo, &head, incoming)) < 0)
+				return rc;
+			parents[0] = head;
+			parents[1] = *incoming;
+			snprintf(msg, sizeof(msg), "merge %s", remote);
+			rc = carelog__chart_stage_parents(&merged, c, parents, 2, puts, nputs, msg, s->author, s->device);
+			free(puts);
+			if (rc == 0)
+				rc = carelog__chart_publish(c, &merged, &head);
+			*new_head = merged;
+		}
+		if (rc != CARELOG_EMOVED)
+			return rc;
+	}
+	return rc;
+}
+
+static void set_tracking(git_repository *repo, const char *remote, const git_oid *at)
+{
+	char ref[256];
+	git_reference *r = NULL;
+	snprintf(ref, sizeof(ref), "refs/remotes/%s/main", remote);
+	if (git_reference_create(&r, repo, ref, at, 1, NULL) == 0)
+		git_reference_free(r);
+	else
+		git_error_clear();
+}
+
+static void drop_incoming(git_repository *repo)
+{
+	git_reference *r = NULL;
+	if (git_reference_lookup(&r, repo, CARELOG__INCOMING_REF) == 0)
+		git_reference_delete(r);
+	git_reference_free(r);
+	git_error_clear();
+}
+
+int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *commit);
+
+/* A chart the store lacks: fetched into a temporary chart, checked whole,
+ * then put in place. */
+static int clone_chart(carelog_sync_result *res, carelog_store *s, const char *url, chart_ctx *x)
+{
+	carelog__chart *tmp = NULL, *c = NULL;
+	git_reference *ref = NULL;
+	git_oid incoming;
+	int have, rc;
+
+	if ((rc = carelog__chart_create_temp(&tmp, s, x->patient)) < 0)
+		return rc;
+	if ((rc = fetch(&have, &incoming, tmp->repo, url, x)) < 0)
+		goto fail;
+	if (!have) {
+		rc = carelog__fail(CARELOG_EREMOTE, "chart %s on remote %s has no records yet", x->patient, x->remote);
+		goto fail;
+	}
+	if ((rc = carelog__validate_history(tmp->repo, x->patient, &incoming, NULL)) < 0)
+		goto fail;
+	if ((rc = git_reference_create(&ref, tmp->repo, CARELOG__REF, &incoming, 0, NULL)) < 0) {
+		rc = carelog__git_fail(rc, "cannot set the new chart's head");
+		goto fail;
+	}
+	git_reference_free(ref);
+	drop_incoming(tmp->repo);
+	set_tracking(tmp->repo, x->remote, &incoming);
+	if ((rc = carelog__lock(s)) < 0)
+		goto fail;
+	if (carelog__chart_exists(s, x->patient)) {
+		carelog__unlock(s);
+		carelog__chart_discard_temp(tmp);
+		return carelog__fail(CARELOG_EMOVED, "chart %s appeared while it was fetched; sync again", x->patient);
+	}
+	rc = carelog__chart_install(&c, s, tmp);
+	tmp = NULL;
+	if (rc == 0)
+		rc = carelog__index_catchup(s, c);
+	carelog__unlock(s);
+	if (rc < 0)
+		return rc;
+	res->cloned = 1;
+	if ((rc = carelog__count_changed_records(&res->received, c->repo, NULL, &incoming)) < 0 ||
+	    (rc = carelog__count_conflicts(&res->conflicts, c->repo, &incoming)) < 0)
+		return rc;
+	return 0;
+fail:
+	carelog__chart_discard_temp(tmp);
+	return rc;
+}
+
+static int sync_existing(carelog_sync_result *res, carelog_store *s, const char *url, chart_ctx *x)
+{
+	carelog__chart *c;
+	git_oid incoming, head, new_head;
+	int have, rc = 0;
+	const char *local = url_local_path(url);
+
+	if ((rc = carelog__chart_get(&c, s, x->patient)) < 0)
+		return rc;
+	for (int attempt = 0; attempt < CARELOG__SYNC_ATTEMPTS; attempt++) {
+		struct stat st;
+		size_t got = 0;
+		rc = 0;
+		/* a path remote lacking the chart gets it (its folder must exist) */
+		if (local && stat(local, &st) < 0) {
+			if ((rc = create_remote_chart(local)) < 0)
+				return rc;
+			res->created = 1;
+		}
+		if ((rc = fetch(&have, &incoming, c->repo, url, x)) < 0) {
+			if (!local)
+				carelog__fail_prefix("chart %s is not on remote %s or cannot be reached (to enroll it, give the "
+					"clinic a bundle: carelog bundle create %s FILE; or sync it from the clinic's store with "
+					"--patient %s)", x->patient, x->remote, x->patient, x->patient);
+			return rc;
+		}
+		if ((rc = carelog__chart_head(&head, c)) < 0)
+			return rc;
+		if (have && (rc = carelog__validate_history(c->repo, x->patient, &incoming, &head)) < 0) {
+			drop_incoming(c->repo);
+			return rc;
+		}
+		if ((rc = carelog__lock(s)) < 0)
+			return rc;
+		if (have)
+			rc = integrate(&new_head, s, c, &incoming, x->remote);
+		else
+			rc = carelog__chart_head(&new_head, c);
+		if (rc == 0)
+			rc = carelog__index_catchup(s, c);
+		carelog__unlock(s);
+		drop_incoming(c->repo);
+		if (rc < 0)
+			return rc;
+		if ((rc = carelog__count_changed_records(&got, c->repo, &head, &new_head)) < 0)
+			return rc;
+		res->received += got;
+		if (have && git_oid_equal(&new_head, &incoming)) {
+			set_tracking(c->repo, x->remote, &incoming);
+			break; /* the remote has everything */
+		}
+		rc = push(c->repo, url, x);
+		if (rc == CARELOG_EMOVED) {
+			rc = carelog__fail(CARELOG_EREMOTE, "push to %s kept being refused: %s", url,
+				x->reject_msg[0] ? x->reject_msg : "the remote moved on");
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		if ((rc = carelog__count_changed_records(&res->sent, c->repo, have ? &incoming : NULL, &new_head)) < 0)
+			return rc;
+		set_tracking(c->repo, x->remote, &new_head);
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	/* the fetch may have added packs; a failed compaction fails nothing */
+	if (carelog__lock(s) == 0) {
+		if (carelog__chart_maintain(c) < 0)
+			carelog_error_clear();
+		carelog__unlock(s);
+	}
+	if (carelog__chart_head(&head, c) == 0 && (rc = carelog__count_conflicts(&res->conflicts, c->repo, &head)) < 0)
+		return rc;
+	return 0;
+}
+
+static int sync_remote(carelog_store *s, const char *name, const char *url, const carelog_sync_options *opts,
+	char **charts, size_t ncharts)
+{
+	int failed = 0;
+	for (size_t i = 0; i < ncharts; i++) {
+		carelog_sync_result res = { name, charts[i], 0, NULL, 0, 0, 0, 0, 0 };
+		chart_ctx x = { s, opts, name, charts[i], 0, 0, "", 0 };
+		char *chart_url = carelog__strdupf("%s/%s.git", url, charts[i]);
+		int rc;
+		carelog_error_clear();
+		if (chart_url == NULL)
+			rc = CARELOG_ENOMEM;
+		else if (carelog__chart_exists(s, charts[i]))
+			rc = sync_existing(&res, s, chart_url, &x);
+		else
+			rc = clone_chart(&res, s, chart_url, &x);
+		free(chart_url);
+		if (rc < 0) {
+			failed = 1;
+			res.error = rc;
+			res.message = carelog_error_last()->message;
+		}
+		if (opts && opts->chart_done)
+			opts->chart_done(&res, opts->payload);
+	}
+	return failed;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The store's charts plus the requested ones, sorted, each once. */
+static int charts_to_sync(char ***out, size_t *n, carelog_store *s, const carelog_sync_options *opts)
+{
+	char **ids = NULL;
+	size_t count = 0;
+	int rc = carelog__chart_list(&ids, &count, s);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; opts && i < opts->npatients; i++) {
+		char **nv;
+		if ((rc = carelog__id_check(opts->patients[i], "patient")) < 0) {
+			carelog__chart_list_free(ids, count);
+			return rc;
+		}
+		if ((nv = realloc(ids, (count + 1) * sizeof(*nv))) == NULL || (nv[count] = strdup(opts->patients[i])) == NULL) {
+			carelog__chart_list_free(nv ? nv : ids, count);
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		}
+		ids = nv;
+		count++;
+	}
+	qsort(ids, count, sizeof(*ids), cmp_str);
+	size_t w = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (w > 0 && strcmp(ids[w - 1], ids[i]) == 0)
+			free(ids[i]);
+		else
+			ids[w++] = ids[i];
+	}
+	*out = ids;
+	*n = w;
+	return 0;
+}
+
+int carelog_sync(carelog_store *s, const char *remote, const carelog_sync_options *opts)
+{
+	json_t *remotes = NULL, *r;
+	char **charts = NULL;
+	size_t ncharts = 0, i, synced = 0;
+	int fd = -1, rc, failed = 0;
+
+	carelog_error_clear();
+	if (opts && opts->version != CARELOG_SYNC_OPTIONS_VERSION)
+		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "unknown carelog_sync_options version"));
+	if ((rc = carelog__remotes_load(&remotes, s)) < 0)
+		return carelog__store_result(s, rc);
+	if (json_array_size(remotes) == 0) {
+		json_decref(remotes);
+		return carelog__store_result(s, carelog__fail(CARELOG_ENOTFOUND,
+			"the store has no remotes (add one: carelog remote add NAME URL)"));
+	}
+	if (opts && opts->ca_file &&
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, opts->ca_file, NULL) < 0) {
+		json_decref(remotes);
+		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "cannot use CA file %s: %s",
+			opts->ca_file, git_msg()));
+	}
+	if ((rc = sync_lock(&fd, s)) < 0) {
+		json_decref(remotes);
+		return carelog__store_result(s, rc);
+	}
+	if ((rc = carelog__lock(s)) == 0) {
+		carelog__charts_sweep(s);
+		carelog__unlock(s);
+	}
+	if (rc == 0)
+		rc = charts_to_sync(&charts, &ncharts, s, opts);
+	json_array_foreach(remotes, i, r) {
+		const char *name = json_string_value(json_object_get(r, "name"));
+		if (rc < 0 || (remote && strcmp(remote, name) != 0))
+			continue;
+		synced++;
+		failed |= sync_remote(s, name, json_string_value(json_object_get(r, "url")), opts, charts, ncharts);
+	}
+	if (rc == 0 && synced == 0)
+		rc = carelog__fail(CARELOG_ENOTFOUND, "no remote named '%s' (see carelog remote list)", remote);
+	if (rc == 0 && failed)
+		rc = carelog__fail(CARELOG_EREMOTE, "some charts did not sync");
+	carelog__chart_list_free(charts, ncharts);
+	json_decref(remotes);
+	close(fd);
+	return carelog__store_result(s, rc);
+}

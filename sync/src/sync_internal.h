@@ -1,0 +1,54 @@
+/*
+ * sync_internal.h - what sync/'s modules share: remotes, the checks every
+ * received history passes, the record-aware merge, conflict paths.
+ */
+#ifndef CARELOG_SYNC_INTERNAL_H
+#define CARELOG_SYNC_INTERNAL_H
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "chart.h"
+#include "record_id.h"
+#include "store_internal.h"
+
+/* A received record file is at most this big (the largest valid record, a
+ * 10,000-character note, is well under it); its size is read from the
+ * object header before the object itself. */
+#define CARELOG__MAX_RECORD_BYTES (64 * 1024)
+/* One chart's transfer may bring at most this many bytes. */
+#define CARELOG__MAX_TRANSFER_BYTES (1024LL * 1024 * 1024)
+/* Fetch, merge and push again at most this many times when the push is
+ * refused because the remote moved on. */
+#define CARELOG__SYNC_ATTEMPTS 5
+
+#define CARELOG__INCOMING_REF "refs/carelog/incoming"
+
+/* remotes.c */
+int carelog__remotes_load(json_t **out, carelog_store *s);
+int carelog__remote_url(char **url, carelog_store *s, const char *name);
+int carelog__url_is_path(const char *url);
+
+/* validate.c: checks every commit reachable from `tip` and not from `known`
+ * (NULL: the chart is new here, and the history must have one root): each
+ * changed path a record or conflict path, each blob (size first) a valid,
+ * canonical record of `patient` with the id its path names, no record
+ * deleted, no new root when `known` is set. CARELOG_EREMOTE with a message
+ * naming the commit and path on the first violation. */
+int carelog__validate_history(git_repository *repo, const char *patient, const git_oid *tip, const git_oid *known);
+
+
+/* merge.c: the record-aware merge of commits `ours` and `theirs` as the
+ * changes (puts) to apply to ours's tree; *nputs may be 0 when theirs
+ * brings nothing new. Free the array with free(). */
+int carelog__merge_puts(carelog__put **puts, size_t *nputs, git_repository *repo, const git_oid *ours,
+	const git_oid *theirs);
+
+/* Reads a blob as a parsed record (NULL on any failure, error set). */
+json_t *carelog__blob_record(git_repository *repo, const git_oid *blob);
+
+/* Counts record paths that differ between two commits' trees (either may
+ * be NULL: the empty tree). */
+int carelog__count_changed_records(size_t *n, git_repository *repo, const git_oid *a, const git_oid *b);
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * validate.c - nothing received is trusted. Before a fetched or bundled
+ * history is merged, every new commit is walked and every path it changes
+ * is checked: a record path or a conflict path, a plain file whose size
+ * (read from the object header first) is within bounds, holding a valid,
+ * canonical record of this chart's patient with the id (and kind) its path
+ * names. Records are never deleted, and a history with a root of its own is
+ * not this chart's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "json_canon.h"
+#include "record_id.h"
+#include "record_schema.h"
+#include "sync_internal.h"
+
+#include "carelog/sync.h"
+
+json_t *carelog__blob_record(git_repository *repo, const git_oid *blob_id)
+{
+	git_blob *blob = NULL;
+	json_t *rec;
+	char *text;
+	size_t len;
+	int rc;
+
+	if ((rc = git_blob_lookup(&blob, repo, blob_id)) < 0) {
+		carelog__git_fail(rc, "cannot read a record");
+		return NULL;
+	}
+	len = (size_t)git_blob_rawsize(blob);
+	if ((text = malloc(len + 1)) == NULL) {
+		git_blob_free(blob);
+		carelog__fail(CARELOG_ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(text, git_blob_rawcontent(blob), len);
+	git_blob_free(blob);
+	while (len > 0 && text[len - 1] == '\n')
+		len--;
+	text[len] = '\0';
+	rec = carelog__json_parse_object(text, "record");
+	free(text);
+	return rec;
+}
+
+typedef struct {
+	git_repository *repo;
+	const char *patient;
+	git_tree *tree;          /* the commit's tree, to find a conflict's record */
+	char commit[GIT_OID_HEXSZ + 1];
+	char why[512];
+} check_ctx;
+
+#define BAD(x, path, ...) (snprintf((x)->why, sizeof((x)->why), __VA_ARGS__), bad_path((x), (path)))
+
+static int bad_path(check_ctx *x, const char *path)
+{
+	return carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: %s: %s", x->commit, path, x->why);
+}
+
+/* The blob at `path` must be a valid record of the patient, canonical, with
+ * id `id` (and, for a conflict file, the kind of the record it shadows). */
+static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, const char *id, int conflict)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	size_t size;
+	json_t *rec = NULL;
+	char *text = NULL, *canon = NULL;
+	int rc;
+
+	if ((rc = git_repository_odb(&odb, x->repo)) < 0)
+		return carelog__git_fail(rc, "cannot open chart objects");
+	rc = git_odb_read_header(&size, &type, odb, blob_id);
+	if (rc < 0) {
+		rc = BAD(x, path, "object %.12s is missing", git_oid_tostr_s(blob_id));
+		goto out;
+	}
+	if (type != GIT_OBJECT_BLOB) {
+		rc = BAD(x, path, "not a file");
+		goto out;
+	}
+	if (size > CARELOG__MAX_RECORD_BYTES) {
+		rc = BAD(x, path, "%zu bytes, more than a record may hold (%d)", size, CARELOG__MAX_RECORD_BYTES);
+		goto out;
+	}
+	if ((rc = git_odb_read(&obj, odb, blob_id)) < 0) {
+		rc = BAD(x, path, "cannot be read");
+		goto out;
+	}
+	size = git_odb_object_size(obj);
+	if ((text = malloc(size + 1)) == NULL) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(text, git_odb_object_data(obj), size);
+	text[size] = '\0';
+	if (size == 0 || text[size - 1] != '\n' || memchr(text, '\0', size) != NULL) {
+		rc = BAD(x, path, "not a record file (one line of JSON and a newline)");
+		goto out;
+	}
+	text[size - 1] = '\0';
+	if ((rec = carelog__json_parse_object(text, "it")) == NULL) {
+		rc = BAD(x, path, "%s", carelog_error_last()->message);
+		goto out;
+	}
+	if (carelog__record_normalize(rec) < 0) {
+		rc = BAD(x, path, "invalid record: %s", carelog_error_last()->message);
+		goto out;
+	}
+	if ((canon = carelog__json_dump(rec)) == NULL) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (strcmp(canon, text) != 0) {
+		rc = BAD(x, path, "record is not in canonical form");
+		goto out;
+	}
+	if (strcmp(json_string_value(json_object_get(rec, "id")), id) != 0) {
+		rc = BAD(x, path, "holds record %s, not %s", json_string_value(json_object_get(rec, "id")), id);
+		goto out;
+	}
+	if (strcmp(json_string_value(json_object_get(rec, "patient")), x->patient) != 0) {
+		rc = BAD(x, path, "a record of patient %s in the chart of %s",
+			json_string_value(json_object_get(rec, "patient")), x->patient);
+		goto out;
+	}
+	char want[128];
+	carelog__record_path(want, sizeof(want), json_string_value(json_object_get(rec, "kind")), id);
+	if (!conflict && strcmp(want, path) != 0) {
+		rc = BAD(x, path, "holds a %s record, which belongs at %s",
+			json_string_value(json_object_get(rec, "kind")), want);
+		goto out;
+	}
+	if (conflict) {
+		git_tree_entry *e = NULL;
+		if (git_tree_entry_bypath(&e, x->tree, want) < 0) {
+			rc = BAD(x, path, "a conflicting version of a record the chart does not hold as %s", want);
+			goto out;
+		}
+		git_tree_entry_free(e);
+	}
+	rc = 0;
+out:
+	json_decref(rec);
+	free(canon);
+	free(text);
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
+static int check_delta(check_ctx *x, const git_diff_delta *d)
+{
+	char id[CARELOG_ID_BUFSIZE];
+	const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+	int record = carelog__record_path_id(id, path);
+	int conflict = !record && carelog__conflict_path_id(id, path);
+
+	if (!record && !conflict)
+		return BAD(x, path, "not a record path (<kind>/<YYYY-MM>/<id>.json of a known kind, the month of the id)");
+	switch (d->status) {
+	case GIT_DELTA_DELETED:
+		if (record)
+			return BAD(x, path, "deletes a record (records are never deleted, only marked entered-in-error)");
+		return 0; /* a resolved conflict */
+	case GIT_DELTA_ADDED:
+	case GIT_DELTA_MODIFIED:
+		if (d->new_file.mode != GIT_FILEMODE_BLOB)
+			return BAD(x, path, "not a plain file (mode %o)", (unsigned)d->new_file.mode);
+		if (conflict && d->status == GIT_DELTA_MODIFIED)
+			return BAD(x, path, "changes a conflict file (they are named after their content)");
+		if (conflict) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), &d->new_file.id);
+			if (strncmp(path + 47, hex, GIT_OID_HEXSZ) != 0)
+				return BAD(x, path, "a conflict file not named after its content");
+		}
+		return check_blob(x, path, &d->new_file.id, id, conflict);
+	default:
+		return BAD(x, path, "an unsupported change (%d)", (int)d->status);
+	}
+}
+
+static int check_commit(check_ctx *x, git_commit *commit)
+{
+	git_tree *parent_tree = NULL;
+	git_commit *parent = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	int rc;
+
+	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+	if ((rc = git_commit_tree(&x->tree, commit)) < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: its tree is missing", x->commit);
+		goto out;
+	}
+	if (git_commit_parentcount(commit) > 0) {
+		if ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&parent_tree, parent)) < 0) {
+			rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: its parent is missing", x->commit);
+			goto out;
+		}
+	}
+	if ((rc = git_diff_tree_to_tree(&diff, x->repo, parent_tree, x->tree, &opts)) < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: cannot read its tree: %s", x->commit,
+			git_error_last() ? git_error_last()->message : "?");
+		goto out;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff) && rc == 0; i++)
+		rc = check_delta(x, git_diff_get_delta(diff, i));
+out:
+	git_diff_free(diff);
+	git_tree_free(parent_tree);
+	git_commit_free(parent);
+	git_tree_free(x->tree);
+	x->tree = NULL;
+	return rc;
+}
+
+int carelog__validate_history(git_repository *repo, const char *patient, const git_oid *tip, const git_oid *known)
+{
+	git_revwalk *walk = NULL;
+	check_ctx x = { repo, patient, NULL, "", "" };
+	git_oid id;
+	size_t roots = 0;
+	int rc;
+
+	if ((rc = git_revwalk_new(&walk, repo)) < 0 || (rc = git_revwalk_push(walk, tip)) < 0 ||
+	    (known && (rc = git_revwalk_hide(walk, known)) < 0)) {
+		rc = carelog__fail(CARELOG_EREMOTE, "refused: the received history cannot be walked: %s",
+			git_error_last() ? git_error_last()->message : "?");
+		goto out;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *commit = NULL;
+		git_oid_tostr(x.commit, sizeof(x.commit), &id);
+		if ((rc = git_commit_lookup(&commit, repo, &id)) < 0) {
+			rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s is missing or not a commit", x.commit);
+			break;
+		}
+		if (git_commit_parentcount(commit) > 2)
+			rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s has %u parents", x.commit,
+				git_commit_parentcount(commit));
+		else if (git_commit_parentcount(commit) == 0 && (known || ++roots > 1))
+			rc = carelog__fail(CARELOG_EREMOTE,
+				"refused: commit %.12s starts a history unrelated to chart %s", x.commit, patient);
+		else
+			rc = check_commit(&x, commit);
+		git_commit_free(commit);
+		if (rc < 0)
+			break;
+	}
+	if (rc == GIT_ITEROVER)
+		rc = 0;
+	else if (rc < 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
+		rc = carelog__fail(CARELOG_EREMOTE, "refused: the received history cannot be walked: %s",
+			git_error_last() ? git_error_last()->message : "?");
+out:
+	git_revwalk_free(walk);
+	return rc;
+}
