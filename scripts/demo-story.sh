@@ -48,5 +48,67 @@ c show "$wrong" --history
 
 say "Everything checks out: history and index agree, every record is valid"
 c check && echo "check: clean"
+
+# ---- the clinic, a second phone, and sync over plain git ------------------
+clinic=$store-clinic
+phone2=$store-phone2
+rm -rf "$clinic" "$phone2"
+k() { "$carelog" --store "$clinic" "$@"; }
+p() { "$carelog" --store "$phone2" "$@"; }
+
+say "The clinic keeps a store too, and serves its charts with git daemon (loopback here)"
+k init --device clinic-server --author "Dr Rossi (haematology)" --role clinic
+port=$((20000 + RANDOM % 20000))  # a free one: nothing answers there yet
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --base-path="$clinic/charts" --export-all \
+  --enable=receive-pack "$clinic/charts" >/dev/null 2>&1 &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+echo "clinic charts at git://127.0.0.1:$port/"
+
+say "At the first visit the clinic enrols Léo's chart from Anna's phone (a shared folder here)"
+c remote add clinic-folder "$clinic/charts"
+c sync clinic-folder
+c remote remove clinic-folder
+c remote add clinic "git://127.0.0.1:$port"
+
+say "Marc, Léo's father, sets up his phone and brings Léo's chart in from the clinic"
+p init --device "marc-phone" --author "Marc (father)" --role caregiver
+p remote add clinic "git://127.0.0.1:$port"
+p sync --patient "$leo"
+
+say "Offline, both parents log this morning's dose... and both correct the same record"
+c dose "$leo" --drug prednisone --amount 20 --unit mg --plan "$plan" --at 2026-11-25T08:05:00+01:00 >/dev/null
+p symptom "$leo" --code bruising --severity 3 --note "new bruise on the left arm" --at 2026-11-25T18:00:00+01:00 >/dev/null
+c amend "$wrong" --set note="given with breakfast"
+p amend "$wrong" --set note="given at 08:10, with yoghurt"
+
+say "They sync: every record reaches everyone; the double correction is kept as a conflict"
+c sync
+p sync
+c sync
+c conflicts "$leo"
+
+say "Anna resolves it once; the resolution syncs like any record"
+c resolve "$wrong" --keep winner --set note="given at 08:10 with breakfast (both parents agree)" >/dev/null
+c sync
+p sync
+echo "open conflicts on Marc's phone: $(p conflicts "$leo" --json | jq length)"
+
+say "The clinic sends back lab results and a new plan"
+k measure "$leo" --code platelets --value 62 --unit '10*3/uL' --at 2026-11-25T10:00:00+01:00 >/dev/null
+k measure "$leo" --code sirolimus-trough --value 6.8 --unit ng/mL --at 2026-11-25T10:00:00+01:00 >/dev/null
+k plan add "$leo" --drug sirolimus --dose 1.5 --unit mg --times 08:00,20:00 --start 2026-11-26 \
+  --note "start sirolimus; trough target 5-15 ng/mL" >/dev/null
+p sync
+c sync
+
+say "Every copy of the chart is the same: same tree, same timeline"
+for s in "$store" "$phone2" "$clinic"; do
+  printf '%-28s %s\n' "$(basename "$s")" "$(git --git-dir "$s/charts/$leo.git" rev-parse 'main^{tree}')"
+done
+c timeline "$leo" --since 2026-11-25T00:00:00Z
+c check && p check && k check && echo "check: clean on both phones and at the clinic"
 echo
-echo "Store kept in $store (charts/$leo.git is a plain git repository)."
+echo "Stores kept in $store, $phone2 and $clinic (each charts/$leo.git is a plain git repository)."

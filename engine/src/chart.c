@@ -418,7 +418,70 @@ void carelog__charts_sweep(carelog_store *s)
 	closedir(d);
 }
 
+static int temp_chart(carelog__chart **out, carelog_store *s, const char *patient);
+
 int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const char *patient)
+{
+	*out = NULL;
+	if (carelog__chart_exists(s, patient))
+		return carelog__fail(CARELOG_EEXISTS, "patient %s already has a chart", patient);
+	return temp_chart(out, s, patient);
+}
+
+int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__chart *c)
+{
+	char *objects = carelog__strdupf("%s/objects", c->dir);
+	int rc;
+	if (objects == NULL)
+		return CARELOG_ENOMEM;
+	if ((rc = temp_chart(out, s, c->patient)) == 0 && (rc = git_odb_add_disk_alternate((*out)->odb, objects)) < 0) {
+		rc = carelog__git_fail(rc, "cannot set up the quarantine");
+		carelog__chart_discard_temp(*out);
+		*out = NULL;
+	}
+	free(objects);
+	return rc;
+}
+
+int carelog__chart_quarantine_accept(carelog__chart *c, carelog__chart *q)
+{
+	char *from = carelog__strdupf("%s/objects/pack", q->dir), *to = carelog__strdupf("%s/objects/pack", c->dir);
+	DIR *d = from ? opendir(from) : NULL;
+	struct dirent *e;
+	int rc = 0;
+
+	if (from == NULL || to == NULL)
+		rc = CARELOG_ENOMEM;
+	else if (d == NULL)
+		rc = carelog__fail(CARELOG_EIO, "cannot read %s: %s", from, strerror(errno));
+	/* each pack before its index: an index never names a missing pack */
+	for (int pass = 0; rc == 0 && pass < 2; pass++) {
+		const char *ext = pass == 0 ? ".pack" : ".idx";
+		rewinddir(d);
+		while (rc == 0 && (e = readdir(d)) != NULL) {
+			size_t n = strlen(e->d_name), k = strlen(ext);
+			char src[4096], dst[4096];
+			if (n <= k || strcmp(e->d_name + n - k, ext) != 0 || strncmp(e->d_name, "pack-", 5) != 0)
+				continue;
+			snprintf(src, sizeof(src), "%s/%s", from, e->d_name);
+			snprintf(dst, sizeof(dst), "%s/%s", to, e->d_name);
+			if (rename(src, dst) < 0)
+				rc = carelog__fail(CARELOG_EIO, "cannot move %s into the chart: %s", src, strerror(errno));
+		}
+		if (rc == 0)
+			rc = carelog__fsync_dir(to);
+	}
+	if (d)
+		closedir(d);
+	free(from);
+	free(to);
+	carelog__chart_discard_temp(q);
+	if (rc == 0 && git_odb_refresh(c->odb) < 0)
+		rc = carelog__git_fail(-1, "cannot refresh the chart's objects");
+	return rc;
+}
+
+static int temp_chart(carelog__chart **out, carelog_store *s, const char *patient)
 {
 	git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
 	git_repository *repo = NULL;
@@ -426,8 +489,6 @@ int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const cha
 	int rc;
 
 	*out = NULL;
-	if (carelog__chart_exists(s, patient))
-		return carelog__fail(CARELOG_EEXISTS, "patient %s already has a chart", patient);
 	carelog__charts_sweep(s);
 	if ((tmp = carelog__strdupf("%s/.new-%s-%ld.git", s->charts_dir, patient, (long)getpid())) == NULL)
 		return CARELOG_ENOMEM;

@@ -69,6 +69,14 @@ int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_o
  * carelog__chart_discard_temp. */
 int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const char *patient);
 
+/* A quarantine for what a sync fetches into chart `c`: a temporary chart
+ * that sees c's objects (an alternate) and keeps what arrives apart until it
+ * is checked. Accept moves its packs into c (each pack before its index,
+ * then an fsync of the directory) and frees it; discard it with
+ * carelog__chart_discard_temp to drop what arrived. */
+int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__chart *c);
+int carelog__chart_quarantine_accept(carelog__chart *c, carelog__chart *q);
+
 /* Removes temporary charts left by writers that died (the caller holds the
  * store lock, so no live carelog writer is making one). */
 void carelog__charts_sweep(carelog_store *s);

@@ -353,6 +353,37 @@ fail:
 	return rc;
 }
 
+/* Fetches into a quarantine (which knows `head`, so only what is new
+ * comes), checks it all, and only then moves it into the chart. */
+static int fetch_checked(int *have, git_oid *incoming, carelog_store *s, carelog__chart *c, const git_oid *head,
+	const char *url, chart_ctx *x)
+{
+	carelog__chart *q = NULL;
+	git_reference *ref = NULL;
+	int rc;
+
+	if ((rc = carelog__chart_quarantine(&q, s, c)) < 0)
+		return rc;
+	if ((rc = git_reference_create(&ref, q->repo, CARELOG__REF, head, 1, NULL)) < 0) {
+		rc = carelog__git_fail(rc, "cannot set up the quarantine");
+		goto fail;
+	}
+	git_reference_free(ref);
+	if ((rc = fetch(have, incoming, q->repo, url, x)) < 0) {
+		if (!url_local_path(url))
+			carelog__fail_prefix("chart %s is not on remote %s or cannot be reached (to enroll it, give the "
+				"clinic a bundle: carelog bundle create %s FILE; or sync it from the clinic's store with "
+				"--patient %s)", x->patient, x->remote, x->patient, x->patient);
+		goto fail;
+	}
+	if (*have && (rc = carelog__validate_history(q->repo, x->patient, incoming, head)) < 0)
+		goto fail;
+	return carelog__chart_quarantine_accept(c, q);
+fail:
+	carelog__chart_discard_temp(q);
+	return rc;
+}
+
 static int sync_existing(carelog_sync_result *res, carelog_store *s, const char *url, chart_ctx *x)
 {
 	carelog__chart *c;
@@ -372,19 +403,8 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 				return rc;
 			res->created = 1;
 		}
-		if ((rc = fetch(&have, &incoming, c->repo, url, x)) < 0) {
-			if (!local)
-				carelog__fail_prefix("chart %s is not on remote %s or cannot be reached (to enroll it, give the "
-					"clinic a bundle: carelog bundle create %s FILE; or sync it from the clinic's store with "
-					"--patient %s)", x->patient, x->remote, x->patient, x->patient);
+		if ((rc = carelog__chart_head(&head, c)) < 0 || (rc = fetch_checked(&have, &incoming, s, c, &head, url, x)) < 0)
 			return rc;
-		}
-		if ((rc = carelog__chart_head(&head, c)) < 0)
-			return rc;
-		if (have && (rc = carelog__validate_history(c->repo, x->patient, &incoming, &head)) < 0) {
-			drop_incoming(c->repo);
-			return rc;
-		}
 		if ((rc = carelog__lock(s)) < 0)
 			return rc;
 		if (have)
@@ -394,7 +414,6 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 		if (rc == 0)
 			rc = carelog__index_catchup(s, c);
 		carelog__unlock(s);
-		drop_incoming(c->repo);
 		if (rc < 0)
 			return rc;
 		if ((rc = carelog__count_changed_records(&got, c->repo, &head, &new_head)) < 0)
