@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config git tzdata jq util-linux
-          libsqlite3-dev libgit2-dev zlib1g-dev libjansson-dev libcmocka-dev)
+          libsqlite3-dev libgit2-dev zlib1g-dev libjansson-dev libcmocka-dev faketime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

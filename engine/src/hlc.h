@@ -11,6 +11,13 @@
 
 #define CARELOG__HLC_BUFSIZE 40
 
+/* How far ahead of this device's wall clock a stamp seen in a chart may be
+ * and still be adopted as the chart's clock (index.c): further ahead, the
+ * writer's clock was wrong, and following it would make this device's own
+ * stamps wrong too. A record's own previous version is always followed, so
+ * edits of one record stay in order. */
+#define CARELOG__HLC_MAX_LEAD_MS (5 * 60 * 1000)
+
 typedef struct {
 	int64_t ms;
 	uint32_t counter;

@@ -36,7 +36,7 @@ static const char *const statements[ST_COUNT] = {
 		   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_DELETE] = "DELETE FROM records WHERE id = ?1",
 	[ST_LOOKUP] = "SELECT json, patient, kind FROM records WHERE id = ?1",
-	[ST_MAX_HLC] = "SELECT max(hlc) FROM records WHERE patient = ?1",
+	[ST_MAX_HLC] = "SELECT max(hlc) FROM records WHERE patient = ?1 AND hlc <= ?2",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -264,8 +264,18 @@ int carelog__index_max_hlc(char out[64], carelog_store *s, const char *patient)
 {
 	sqlite3_stmt *st = s->stmts[ST_MAX_HLC];
 	int rc;
+	carelog__hlc cap = { carelog__now_ms() + CARELOG__HLC_MAX_LEAD_MS, 0 };
+	char capbuf[CARELOG__HLC_BUFSIZE];
+	size_t n;
 	out[0] = '\0';
+	/* a stamp far ahead of this device's clock (another device's clock is
+	 * wrong) is not adopted: it would drag every later stamp of this device
+	 * ahead with it. "~" sorts after every counter digit. */
+	carelog__hlc_format(capbuf, &cap);
+	n = strlen(capbuf);
+	memset(capbuf + n - 4, '~', 4);
 	sqlite3_bind_text(st, 1, patient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, capbuf, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *v = sqlite3_column_text(st, 0);

@@ -37,7 +37,8 @@ int carelog__index_delete(carelog_store *s, const char *id);
 int carelog__index_lookup(char **json, char patient[CARELOG_ID_BUFSIZE], char kind[32],
 	carelog_store *s, const char *id);
 
-/* The latest hlc stamp among a chart's records ("" if none). */
+/* The latest hlc stamp among a chart's records ("" if none), leaving out
+ * stamps more than CARELOG__HLC_MAX_LEAD_MS ahead of this device's clock. */
 int carelog__index_max_hlc(char out[64], carelog_store *s, const char *patient);
 
 

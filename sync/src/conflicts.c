@@ -385,6 +385,18 @@ static int resolve_locked(carelog_store *s, const char *id, const char *keep, co
 		goto out;
 	if (maxh[0])
 		carelog__hlc_parse(&clock, maxh);
+	/* after every version of this record, however far ahead its writer's clock */
+	json_t *w = carelog__blob_record(c->repo, &winner);
+	if (w && carelog__hlc_parse(&h, json_string_value(json_object_get(w, "hlc"))) == 0)
+		carelog__hlc_observe(&clock, &h);
+	json_decref(w);
+	for (size_t i = 0; i < x.nlosers; i++) {
+		json_t *l = carelog__blob_record(c->repo, &x.losers[i]);
+		if (l && carelog__hlc_parse(&h, json_string_value(json_object_get(l, "hlc"))) == 0)
+			carelog__hlc_observe(&clock, &h);
+		json_decref(l);
+	}
+	carelog_error_clear();
 	h = carelog__hlc_tick(&clock, carelog__now_ms());
 	carelog__hlc_format(hbuf, &h);
 	json_object_set_new(rec, "hlc", json_string(hbuf));
