@@ -79,7 +79,7 @@ struct cli_command {
 #define CLI_NOPTS(table) (sizeof(table) / sizeof((table)[0]))
 
 /* The commands, one descriptor each, defined in cmd_*.c. */
-extern const cli_command cli_cmd_init, cli_cmd_check;
+extern const cli_command cli_cmd_init, cli_cmd_check, cli_cmd_hook;
 extern const cli_command cli_cmd_patient_add, cli_cmd_patient_list;
 extern const cli_command cli_cmd_plan_add, cli_cmd_dose, cli_cmd_symptom,
 	cli_cmd_measure, cli_cmd_note;

@@ -2,6 +2,8 @@
  * cmd_store.c - `carelog init` and `carelog check`.
  */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -26,6 +28,22 @@ static int run_init(cli_ctx *ctx, const cli_args *a)
 	err = carelog_store_init(&s, ctx->store_path, &o);
 	if (err)
 		return cli_lib_error(err);
+	if (strcmp(carelog_store_role(s), "clinic") == 0) {
+		/* a clinic's charts check every push on the server: their hook
+		 * runs this program */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			err = carelog_store_set_hook(s, self);
+		}
+		if (n <= 0 || err) {
+			int rc = n <= 0 ? (cli_error("cannot find this program's path for the charts' push hook"), CLI_FAIL)
+			                : cli_lib_error(err);
+			carelog_store_free(s);
+			return rc;
+		}
+	}
 	printf("Initialized carelog store in %s (device %s, %s %s)\n",
 		carelog_store_path(s), carelog_store_device(s),
 		carelog_store_role(s), carelog_store_author(s));
@@ -48,6 +66,39 @@ const cli_command cli_cmd_init = {
 	"                  Default $USER, else \"unknown\"\n"
 	"  --role ROLE     caregiver (default), clinician or clinic\n",
 	init_opts, I_NOPTS, { NULL }, 0, run_init,
+};
+
+/* ---- hook pre-receive ------------------------------------------------- */
+
+static int run_hook(cli_ctx *ctx, const cli_args *a)
+{
+	char line[512], old[64], new_[64], ref[400];
+	int rc = CLI_OK;
+	(void)ctx;
+	if (strcmp(a->pos[0], "pre-receive") != 0) {
+		cli_error("hook: unknown hook '%s' (carelog provides pre-receive)", a->pos[0]);
+		return CLI_USAGE;
+	}
+	while (fgets(line, sizeof(line), stdin)) {
+		int err;
+		if (sscanf(line, "%63s %63s %399s", old, new_, ref) != 3) {
+			cli_error("hook: input line is not '<old> <new> <ref>'");
+			return CLI_USAGE;
+		}
+		if ((err = carelog_check_push(old, new_, ref)) != 0)
+			rc = cli_lib_error(err) == CLI_USAGE ? CLI_USAGE : CLI_FAIL;
+	}
+	return rc;
+}
+
+const cli_command cli_cmd_hook = {
+	"hook", "run a git hook of a clinic's chart (git calls it)",
+	"usage: carelog hook pre-receive   (run by git in a chart, reading its ref updates)\n"
+	"\n"
+	"The pre-receive hook of a clinic store's charts: refuses a push unless\n"
+	"every new commit is valid carelog history of that chart, and says why.\n"
+	"`carelog init --role clinic` installs it in every chart.\n",
+	NULL, 0, { "HOOK", NULL }, 0, run_hook,
 };
 
 /* ---- check ------------------------------------------------------------ */

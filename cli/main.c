@@ -21,7 +21,7 @@ static const cli_command *const commands[] = {
 	&cli_cmd_note, &cli_cmd_amend, &cli_cmd_void, &cli_cmd_timeline,
 	&cli_cmd_show, &cli_cmd_import, &cli_cmd_check,
 	&cli_cmd_remote_add, &cli_cmd_remote_list, &cli_cmd_remote_remove,
-	&cli_cmd_sync, &cli_cmd_conflicts, &cli_cmd_resolve,
+	&cli_cmd_sync, &cli_cmd_conflicts, &cli_cmd_resolve, &cli_cmd_hook,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

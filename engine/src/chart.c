@@ -531,7 +531,9 @@ int carelog__chart_install(carelog__chart **out, carelog_store *s, carelog__char
 		carelog__chart_discard_temp(temp);
 	} else {
 		chart_free(temp);
-		if ((rc = carelog__fsync_dir(s->charts_dir)) == 0)
+		if ((rc = carelog__fsync_dir(s->charts_dir)) == 0 && s->hook_program)
+			rc = carelog__chart_hook_install(dir, s->hook_program);
+		if (rc == 0)
 			rc = carelog__chart_get(out, s, patient);
 	}
 	free(dir);

@@ -209,6 +209,8 @@ static int read_device(carelog_store *s)
 		snprintf(s->role, sizeof(s->role), "%s", role);
 		s->device_name = strdup(name);
 		s->author = strdup(author);
+		if (json_is_string(json_object_get(dev, "hook_program")))
+			s->hook_program = strdup(json_string_value(json_object_get(dev, "hook_program")));
 		if (!s->device_name || !s->author)
 			rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
 	}
@@ -237,6 +239,8 @@ int carelog_store_open(carelog_store **out, const char *path, const carelog_open
 		carelog_store_free(s);
 		return rc;
 	}
+	if (s->hook_program)
+		carelog__store_hooks(s); /* charts a device pushed into place get theirs */
 	*out = s;
 	return 0;
 }
@@ -370,6 +374,7 @@ void carelog_store_free(carelog_store *s)
 	free(s->lock_path);
 	free(s->device_name);
 	free(s->author);
+	free(s->hook_program);
 	free(s);
 	git_libgit2_shutdown();
 }

@@ -35,6 +35,7 @@ struct carelog_store {
 	char *device_name;
 	char *author;
 	char role[16];
+	char *hook_program;        /* clinic stores: the carelog the charts' pre-receive hooks run */
 
 	sqlite3 *db;
 	sqlite3_stmt *stmts[16];   /* prepared index statements, see index.c */
@@ -70,6 +71,14 @@ int carelog__fsync_dir(const char *dir);
 /* Writes `len` bytes to `path` atomically and durably (temp file, fsync,
  * rename, fsync of the directory). */
 int carelog__write_file_durable(const char *path, const char *data, size_t len);
+
+/* Writes <chart_dir>/hooks/pre-receive running `program hook pre-receive`
+ * (unless it is there already as it should be). */
+int carelog__chart_hook_install(const char *chart_dir, const char *program);
+
+/* Installs the pre-receive hook in every chart lacking it (clinic stores,
+ * s->hook_program set). Returns the first failure; the others still run. */
+int carelog__store_hooks(carelog_store *s);
 
 /* malloc'd printf. NULL with CARELOG_ENOMEM set on failure. */
 char *carelog__strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

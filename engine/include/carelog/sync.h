@@ -159,6 +159,32 @@ CARELOG_EXTERN(void) carelog_conflict_list_free(carelog_conflict_list *l);
 CARELOG_EXTERN(int) carelog_resolve(carelog_store *s, const char *record, const char *keep,
 	const carelog_field *sets, size_t nsets);
 
+/* ---- the clinic's server-side check ----------------------------------- */
+
+/**
+ * Makes every chart of the store (now and later) refuse pushes that fail
+ * carelog's checks: writes hooks/pre-receive running `program hook
+ * pre-receive` into each chart, and records `program` in device.json so
+ * that charts added later get it too (also charts a device pushed into
+ * place, on the store's next open). For clinic stores; `carelog init --role
+ * clinic` calls it with its own path.
+ * @param program  absolute path of the carelog program
+ * @return 0; CARELOG_EINVALID for a path that is not an absolute
+ *         executable; CARELOG_EIO when a hook cannot be written.
+ */
+CARELOG_EXTERN(int) carelog_store_set_hook(carelog_store *s, const char *program);
+
+/**
+ * The pre-receive check of one ref update, run by git inside the hook (the
+ * chart and the pushed objects come from git's environment: GIT_DIR and the
+ * quarantine's GIT_OBJECT_DIRECTORY). Only refs/heads/main may change, never
+ * be deleted or lose history, and every new commit must pass the checks a
+ * sync applies.
+ * @return 0 to accept; CARELOG_EREMOTE with the reason (naming the commit
+ *         and path) to refuse; CARELOG_EINVALID for malformed input.
+ */
+CARELOG_EXTERN(int) carelog_check_push(const char *old_hex, const char *new_hex, const char *ref);
+
 CARELOG_END_DECL
 
 #endif
