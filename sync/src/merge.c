@@ -245,15 +245,6 @@ int carelog__merge_puts(carelog__put **puts, size_t *nputs, git_repository *repo
 	return rc;
 }
 
-static int count_cb(const git_diff_delta *d, float progress, void *payload)
-{
-	char id[CARELOG_ID_BUFSIZE];
-	(void)progress;
-	if (carelog__record_path_id(id, d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path))
-		(*(size_t *)payload)++;
-	return 0;
-}
-
 int carelog__count_changed_records(size_t *n, git_repository *repo, const git_oid *a, const git_oid *b)
 {
 	git_tree *ta = NULL, *tb = NULL;
@@ -263,9 +254,18 @@ int carelog__count_changed_records(size_t *n, git_repository *repo, const git_oi
 	*n = 0;
 	if ((a && (rc = commit_tree(&ta, repo, a)) < 0) || (b && (rc = commit_tree(&tb, repo, b)) < 0))
 		goto out;
-	if ((rc = git_diff_tree_to_tree(&diff, repo, ta, tb, NULL)) < 0 ||
-	    (rc = git_diff_foreach(diff, count_cb, NULL, NULL, NULL, n)) < 0)
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK; /* names only: no blob is read */
+	if ((rc = git_diff_tree_to_tree(&diff, repo, ta, tb, &opts)) < 0) {
 		rc = carelog__git_fail(rc, "cannot compare chart trees");
+		goto out;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		char id[CARELOG_ID_BUFSIZE];
+		if (carelog__record_path_id(id, d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path))
+			(*n)++;
+	}
 out:
 	git_diff_free(diff);
 	git_tree_free(ta);

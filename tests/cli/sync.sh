@@ -145,14 +145,21 @@ for s in "$P1" "$P2" "$CLINIC"; do
 	expect_ok
 done
 
-section "hostile history on the remote is refused; the phone is unchanged"
+section "hostile history on a remote is refused; the phone is unchanged"
+# The clinic's own charts refuse such pushes (tests/cli/hook.sh); a device
+# still checks everything, since a remote may be misconfigured or not a
+# carelog one: here a plain bare repository.
+ROGUE=$TMP/rogue
+mkdir -p "$ROGUE" && git clone -q --bare "$CLINIC/charts/$P.git" "$ROGUE/$P.git"
+on "$P2" remote add rogue "$ROGUE"
+expect_ok
 W=$TMP/work
-git clone -q "$CLINIC/charts/$P.git" "$W" 2>/dev/null
+git clone -q "$ROGUE/$P.git" "$W" 2>/dev/null
 check "clone of the clinic chart" test -d "$W/patient"
 mkdir -p "$W/junk" && echo '{"x":1}' >"$W/junk/evil.json"
 git -C "$W" add -A && git -C "$W" -c user.name=M -c user.email=m@x commit -qm junk && git -C "$W" push -q origin HEAD:main 2>/dev/null
 STORE=$P2 snapshot "$P"
-on "$P2" sync
+on "$P2" sync rogue
 expect_rc 1
 expect_stderr_re "refused: commit [0-9a-f]{12}: junk/evil.json: not a record path"
 STORE=$P2 expect_unchanged
@@ -161,16 +168,40 @@ G reset -q --hard HEAD~1
 F=$(cd "$W" && find dose -name '*.json' | head -1)
 sed -i "s/\"patient\":\"$P\"/\"patient\":\"0194f3a2-7c1d-7e55-8a10-3b2c4d5e6f70\"/" "$W/$F"
 G commit -qam "another patient's" && G push -q -f origin HEAD:main 2>/dev/null
-on "$P2" sync
+on "$P2" sync rogue
 expect_rc 1
 expect_stderr_re "$(ere_quote "$F"): a record of patient 0194f3a2"
 STORE=$P2 expect_unchanged
 G reset -q --hard HEAD~1
 G rm -q "$F" && G commit -qm delete && G push -q -f origin HEAD:main 2>/dev/null
-on "$P2" sync
+on "$P2" sync rogue
 expect_rc 1
 expect_stderr_re "deletes a record"
 STORE=$P2 expect_unchanged
+# refused_by_rogue WHAT REGEX: phone 2's sync with the rogue remote fails,
+# naming the problem, and leaves phone 2 as it was
+refused_by_rogue() {
+	G push -q -f origin HEAD:main 2>/dev/null
+	on "$P2" sync rogue
+	expect_rc 1
+	expect_stderr_re "$2"
+	STORE=$P2 expect_unchanged
+}
+G reset -q --hard HEAD~1
+DIR=$(dirname "$F")
+jq . "$W/$F" >"$W/$F.tmp" && mv "$W/$F.tmp" "$W/$F" && G commit -qam pretty
+refused_by_rogue "a record not in canonical form" "$(ere_quote "$F"): record is not in canonical form"
+G reset -q --hard HEAD~1
+OTHER=$(basename "$F" .json | cut -c1-35)$( [ "$(basename "$F" .json | cut -c36)" = 0 ] && echo 1 || echo 0)
+cp "$W/$F" "$W/$DIR/$OTHER.json" && G add -A && G commit -qm copy
+refused_by_rogue "a record at another record's path" "holds record [0-9a-f-]{36}, not $OTHER"
+G reset -q --hard HEAD~1
+jq -c --arg n "$(head -c 70000 /dev/zero | tr '\0' x)" '.note = $n' "$W/$F" >"$W/$F.tmp" && mv "$W/$F.tmp" "$W/$F"
+G commit -qam big
+refused_by_rogue "an oversized record" "more than a record may hold"
+G reset -q --hard HEAD~1
+G checkout -q --orphan stranger && G commit -qm "another chart's root" --allow-empty
+refused_by_rogue "an unrelated history" "starts a history unrelated to chart $P"
 on "$P2" check
 expect_ok
 
