@@ -128,7 +128,12 @@ static int url_normalize(char **out, const char *url)
 		for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 			size_t n = strlen(schemes[i]);
 			if (strncmp(url, schemes[i], n) == 0 && url[n] != '\0') {
-				size_t len = strlen(url);
+				size_t len = strlen(url), auth = strcspn(url + n, "/");
+				const char *at = memchr(url + n, '@', auth);
+				/* remotes.json and `remote list` are not the place for secrets */
+				if (at && memchr(url + n, ':', (size_t)(at - (url + n))))
+					return carelog__fail(CARELOG_EINVALID,
+						"remote URL holds a password; give a token in CARELOG_HTTP_TOKEN or use ssh-agent instead");
 				while (len > n + 1 && url[len - 1] == '/')
 					len--;
 				*out = strndup(url, len);

@@ -34,6 +34,9 @@ on "$P1" remote add 'bad name' "$CLINIC/charts"
 expect_usage "remote name"
 on "$P1" remote add other 'ftp://example.org/charts'
 expect_usage "unsupported scheme"
+on "$P1" remote add secret 'https://anna:hunter2@clinic.example/charts'
+expect_usage "holds a password"
+check "the password is not echoed" bash -c '! grep -q hunter2 "$1"' _ "$TMP/.err"
 on "$P1" remote add spare "file://$CLINIC/charts"
 expect_ok
 on "$P1" remote list --json

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# carelog sync through every transport, against real servers on 127.0.0.1
+# serving a clinic store's charts/: git daemon, git http-backend behind
+# nginx (http, and https with a throwaway CA handed to carelog through
+# $CARELOG_CA_FILE, verification never turned off) and behind lighttpd, and
+# sshd (ed25519 key file, and ssh-agent). For each: a phone brings the chart
+# in with --patient, both sides write, sync both ways, and the trees agree.
+# Also: https without the CA is refused; a chart the server lacks gets an
+# error saying how a clinic enrolls it.
+#
+#   transports_test.sh PATH-TO-carelog TRANSPORT
+#   TRANSPORT: git-daemon | http-nginx | https-nginx | http-lighttpd | ssh-key | ssh-agent
+source "$(dirname "$0")/../cli/lib.sh" "$1"
+source "$(dirname "$0")/../servers/servers.sh"
+servers_client_env
+servers_lsan_libgit2
+T=${2:?usage: $0 PATH-TO-carelog TRANSPORT}
+
+CLINIC=$TMP/clinic
+SEED=$TMP/seed
+PHONE=$TMP/phone
+on() { local s=$1; shift; run_raw --store "$s" "$@"; }
+tree_of() { git --git-dir "$1/charts/$2.git" rev-parse 'main^{tree}'; }
+
+section "a clinic store with a chart, served over $T"
+on "$CLINIC" init --role clinic --device clinic --author Clinic
+expect_ok
+on "$SEED" init --device seed --author Seed
+expect_ok
+on "$SEED" patient add --name Noah --born 2017-06-01
+expect_id
+P=$ID
+on "$SEED" dose "$P" --drug prednisone --amount 10 --unit mg --at 2026-11-24T08:00:00Z
+expect_id
+on "$SEED" remote add folder "$CLINIC/charts"
+expect_ok
+on "$SEED" sync --quiet
+expect_ok
+
+case $T in
+git-daemon) servers_start_git_daemon "$CLINIC/charts" ;;
+http-nginx) servers_start_http_nginx "$CLINIC/charts" ;;
+https-nginx) servers_start_https_nginx "$CLINIC/charts" ;;
+http-lighttpd) servers_start_http_lighttpd "$CLINIC/charts" ;;
+ssh-key | ssh-agent) servers_start_ssh "$CLINIC/charts" ;;
+*) echo "FATAL: unknown transport $T" >&2; exit 2 ;;
+esac || { fail "the $T server did not start"; finish; }
+URL=$SERVER_URL
+case $T in
+ssh-key)
+	export CARELOG_SSH_KEY=$SERVER_SSH_KEY
+	unset SSH_AUTH_SOCK
+	;;
+ssh-agent)
+	servers_ssh_agent_start
+	unset CARELOG_SSH_KEY
+	;;
+esac
+
+on "$PHONE" init --device phone --author Anna
+expect_ok
+on "$PHONE" remote add clinic "$URL"
+expect_ok
+
+if [ "$T" = https-nginx ]; then
+	section "https: the server's certificate is checked"
+	unset CARELOG_CA_FILE
+	on "$PHONE" sync --patient "$P"
+	expect_rc 1
+	expect_stderr_re "certificate|TLS|SSL|ssl"
+	check "nothing came in without the CA" test ! -e "$PHONE/charts/$P.git"
+	export CARELOG_CA_FILE=$SERVER_CA
+fi
+
+section "the phone brings the chart in"
+on "$PHONE" sync --patient "$P" --json
+expect_ok
+expect_json '.[0].ok' "true"
+expect_json '.[0].cloned' "true"
+expect_json '.[0].received' "2"
+
+section "both sides write; sync both ways; the same tree"
+on "$PHONE" symptom "$P" --code fever --severity 5
+expect_id
+S=$ID
+on "$CLINIC" measure "$P" --code platelets --value 48 --unit '10*3/uL' --at 2026-11-24T10:00:00Z
+expect_id
+M=$ID
+on "$PHONE" sync --json
+expect_ok
+expect_json '.[0].received' "1"
+expect_json '.[0].sent' "1"
+on "$CLINIC" show "$S" --json
+expect_json '.code' "fever"
+on "$PHONE" show "$M" --json
+expect_json '.value' "48"
+assert_eq "$(tree_of "$PHONE" "$P")" "$(tree_of "$CLINIC" "$P")" "phone and clinic trees"
+on "$PHONE" sync --json
+expect_ok
+expect_json '[.[0].received, .[0].sent] | map(tostring) | join(",")' "0,0"
+
+section "a chart the server lacks: a clear error, not a silent skip"
+on "$PHONE" patient add --name Lena
+expect_id
+on "$PHONE" sync --json
+expect_rc 1
+expect_stderr_re "is not on remote clinic or cannot be reached .*bundle"
+expect_json 'map(select(.ok)) | length' "1"
+on "$PHONE" check
+expect_ok
+on "$CLINIC" check
+expect_ok
+
+finish
