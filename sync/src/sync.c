@@ -219,6 +219,61 @@ static int push(git_repository *repo, const char *url, chart_ctx *x)
 	return 0;
 }
 
+/* Pushes to a path remote by hand: libgit2's local transport moves the
+ * remote ref without checking what it held, so two devices pushing to one
+ * folder at once could drop each other's commits. Here the objects the
+ * remote lacks go in as one pack (fsynced by the indexer), then the ref
+ * moves by compare-and-swap against what was fetched (`seen`, NULL when the
+ * remote chart had no history): a remote that moved on refuses, and the
+ * caller fetches and merges again. */
+static int push_local(git_repository *repo, const char *dir, const git_oid *seen, const git_oid *head, chart_ctx *x)
+{
+	git_repository *remote = NULL;
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
+	git_odb_writepack *wp = NULL;
+	git_buf pack = { 0 };
+	git_indexer_progress st = { 0 };
+	git_reference *ref = NULL;
+	int rc;
+
+	if ((rc = git_repository_open_bare(&remote, dir)) < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "cannot open the remote chart %s: %s", dir, git_msg());
+		goto out;
+	}
+	if ((rc = git_revwalk_new(&walk, repo)) < 0 || (rc = git_revwalk_push(walk, head)) < 0 ||
+	    (seen && (rc = git_revwalk_hide(walk, seen)) < 0) || (rc = git_packbuilder_new(&pb, repo)) < 0 ||
+	    (rc = git_packbuilder_insert_walk(pb, walk)) < 0 || (rc = git_packbuilder_write_buf(&pack, pb)) < 0 ||
+	    (rc = git_repository_odb(&odb, remote)) < 0 || (rc = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
+	    (rc = wp->append(wp, pack.ptr, pack.size, &st)) < 0 || (rc = wp->commit(wp, &st)) < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "push to %s failed: %s", dir, git_msg());
+		goto out;
+	}
+	if (report(x, CARELOG_SYNC_PUSHING, st.total_objects, st.total_objects, pack.size) < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "push to %s cancelled", dir);
+		goto out;
+	}
+	rc = seen ? git_reference_create_matching(&ref, remote, CARELOG__REF, head, 1, seen, "carelog sync")
+		  : git_reference_create(&ref, remote, CARELOG__REF, head, 0, "carelog sync");
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED || (rc == GIT_ENOTFOUND && seen)) {
+		snprintf(x->reject_msg, sizeof(x->reject_msg), "%s moved on", dir);
+		rc = CARELOG_EMOVED;
+	} else if (rc < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "cannot move the head of %s: %s", dir, git_msg());
+	}
+out:
+	git_reference_free(ref);
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	git_odb_free(odb);
+	git_packbuilder_free(pb);
+	git_revwalk_free(walk);
+	git_repository_free(remote);
+	return rc;
+}
+
 /* Creates an empty chart at a path remote (a bare repository, HEAD main). */
 static int create_remote_chart(const char *dir)
 {
@@ -423,7 +478,8 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 			set_tracking(c->repo, x->remote, &incoming);
 			break; /* the remote has everything */
 		}
-		rc = push(c->repo, url, x);
+		x->reject_msg[0] = '\0';
+		rc = local ? push_local(c->repo, local, have ? &incoming : NULL, &new_head, x) : push(c->repo, url, x);
 		if (rc == CARELOG_EMOVED) {
 			rc = carelog__fail(CARELOG_EREMOTE, "push to %s kept being refused: %s", url,
 				x->reject_msg[0] ? x->reject_msg : "the remote moved on");
