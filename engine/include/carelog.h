@@ -13,5 +13,6 @@
 #include "carelog/record.h"
 #include "carelog/write.h"
 #include "carelog/query.h"
+#include "carelog/clinical.h"
 
 #endif
