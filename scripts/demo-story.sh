@@ -48,5 +48,25 @@ c show "$wrong" --history
 
 say "Everything checks out: history and index agree, every record is valid"
 c check && echo "check: clean"
+say "Marc (father) logged Tuesday's dose on his phone too; the phones sync"
+# Sync is issue 4: until it lands, Marc's record arrives as the merge would
+# deliver it, a dose with his own author and device.
+printf '%s\n' "{\"kind\":\"dose\",\"patient\":\"$leo\",\"time\":\"2026-11-24T08:12:00+01:00\",\"drug\":\"prednisone\",\"amount\":20,\"unit\":\"mg\",\"plan\":\"$plan\",\"author\":\"Marc (father)\",\"device\":\"marc-phone\"}" \
+  "{\"kind\":\"dose\",\"patient\":\"$leo\",\"time\":\"2026-11-24T08:05:00+01:00\",\"drug\":\"prednisone\",\"amount\":20,\"unit\":\"mg\",\"plan\":\"$plan\",\"author\":\"Anna (mother)\",\"device\":\"anna-phone\"}" \
+  | c import - >/dev/null
+c measure "$leo" --code platelets --value 38 --low 150 --high 400 --at 2026-11-25T08:30:00+01:00 >/dev/null
+
+say "What is due on Wednesday morning at 09:30 (Paris time)"
+c due "$leo" --at 2026-11-25T09:30:00+01:00
+
+say "Adherence this week (given + late + missed = scheduled; extra = the dose logged twice)"
+c adherence "$leo" --from 2026-11-21 --at 2026-11-25T09:30:00+01:00
+
+say "Cumulative steroid exposure (the possible double dose counts until someone voids it)"
+c steroids "$leo" --at 2026-11-25T09:30:00+01:00
+
+say "Alerts: what needs attention now"
+c alerts "$leo" --at 2026-11-25T09:30:00+01:00
+
 echo
 echo "Store kept in $store (charts/$leo.git is a plain git repository)."
