@@ -244,6 +244,14 @@ static void test_tz_paris_and_chicago(void **state)
 	assert_int_equal(carelog__tz_offset(tz, T("2090-12-01T00:00:00Z")), -21600);
 	carelog__tz_free(tz);
 
+	/* southern hemisphere: summer time across the new year (AEDT +11) */
+	assert_int_equal(carelog__tz_load(&tz, "Australia/Sydney"), 0);
+	assert_int_equal(carelog__tz_offset(tz, T("2026-01-15T00:00:00Z")), 39600);
+	assert_int_equal(carelog__tz_offset(tz, T("2026-07-01T00:00:00Z")), 36000);
+	assert_int_equal(carelog__tz_offset(tz, T("2100-01-15T00:00:00Z")), 39600);
+	assert_int_equal(carelog__tz_offset(tz, T("2100-07-01T00:00:00Z")), 36000);
+	carelog__tz_free(tz);
+
 	assert_int_equal(carelog__tz_load(&tz, "UTC"), 0);
 	assert_int_equal(carelog__tz_offset(tz, T("2026-07-01T00:00:00Z")), 0);
 	carelog__tz_free(tz);
