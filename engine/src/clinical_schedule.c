@@ -5,11 +5,13 @@
  * plan (taper applied) expects that day. Doses are taken in time order; each
  * fills the nearest open slot of its own plan, else of any plan of the same
  * drug, within the slot's window; failing that, the latest open slot of the
- * same local day whose window it missed, as late. A given dose within the
- * window of a slot already filled is a possible double dose: it fills
- * nothing and is extra, never quietly counted as another slot's late dose;
- * so is a given dose within a window's length of the late dose that filled
- * a slot (the same late dose logged on two phones).
+ * same local day whose window it missed, as late. A given dose may take a
+ * slot over from a missed, refused or held log (the child took it after
+ * all). A given dose within the window of a slot a given dose already
+ * filled is a possible double dose: it fills nothing and is extra, never
+ * quietly counted as another slot's late dose; so is a given dose within a
+ * window's length of the late dose that filled a slot (the same late dose
+ * logged on two phones).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,13 +129,23 @@ static int own_plan(const finder *f, const carelog__slot *sl)
 	return f->d->plan && strcmp(f->cd->plans[sl->plan].id, f->d->plan) == 0;
 }
 
-/* The nearest open slot whose window holds the dose; own plan first. */
-static long on_time(const finder *f, int own)
+/* A slot the dose may fill: an open one; with `takeover`, for a given dose,
+ * also one that only a missed, refused or held dose filled (the child got
+ * the dose after all). */
+static int fillable(const finder *f, const carelog__slot *sl, int own, int takeover)
+{
+	if (own && !own_plan(f, sl))
+		return 0;
+	return sl->state == CARELOG__SLOT_OPEN || (takeover && f->d->given && sl->state == CARELOG__SLOT_MISSED);
+}
+
+/* The nearest fillable slot whose window holds the dose. */
+static long on_time(const finder *f, int own, int takeover)
 {
 	long best = -1;
 	for (size_t i = f->lo; i < f->hi; i++) {
 		const carelog__slot *sl = &f->sc->slots[i];
-		if (sl->state != CARELOG__SLOT_OPEN || (own && !own_plan(f, sl)) || dist(sl->t, f->d->t) > sl->window_ms)
+		if (!fillable(f, sl, own, takeover) || dist(sl->t, f->d->t) > sl->window_ms)
 			continue;
 		if (best < 0 || dist(sl->t, f->d->t) < dist(f->sc->slots[best].t, f->d->t))
 			best = (long)i;
@@ -155,8 +167,8 @@ static long filled_nearby(const finder *f)
 	return best;
 }
 
-/* A filled slot whose filling given dose is within the slot's window of
- * this one: the same dose logged twice, late. */
+/* A slot filled by a given dose within the slot's window of this one: the
+ * same dose logged twice, late. */
 static long late_twin(const finder *f)
 {
 	for (size_t i = f->lo; i < f->hi; i++) {
@@ -168,18 +180,28 @@ static long late_twin(const finder *f)
 	return -1;
 }
 
-/* The latest open slot of the dose's local day whose window closed before it. */
-static long late(const finder *f, int own)
+/* The latest fillable slot of the dose's local day whose window closed
+ * before it. */
+static long late(const finder *f, int own, int takeover)
 {
 	long best = -1;
 	for (size_t i = f->lo; i < f->hi; i++) {
 		const carelog__slot *sl = &f->sc->slots[i];
-		if (sl->state != CARELOG__SLOT_OPEN || (own && !own_plan(f, sl)) || sl->day != f->day ||
-		    sl->t + sl->window_ms >= f->d->t)
+		if (!fillable(f, sl, own, takeover) || sl->day != f->day || sl->t + sl->window_ms >= f->d->t)
 			continue;
 		best = (long)i;
 	}
 	return best;
+}
+
+/* Tries own plan then any plan, open slots before taken-over ones. */
+static long find(const finder *f, long (*how)(const finder *, int, int))
+{
+	long s = -1;
+	for (int takeover = 0; takeover < 2 && s < 0; takeover++)
+		for (int own = 1; own >= 0 && s < 0; own--)
+			s = how(f, own, takeover);
+	return s;
 }
 
 /* A dose naming a plan without times (as needed) fills no slot. */
@@ -197,34 +219,36 @@ static void match_dose(carelog__schedule *sc, const carelog__chartdata *cd, size
 	carelog__dose_match *m = &sc->match[di];
 	finder f = { cd, sc, d, 0, 0, carelog__tz_local_day(cd->tz, d->t) };
 	long s;
+	int kind;
 
 	f.lo = lower_bound(sc, d->drug, d->t - SCAN_BEFORE);
 	f.hi = lower_bound(sc, d->drug, d->t + SCAN_AFTER + 1);
 	if (as_needed(cd, d) || lower_bound(sc, d->drug, INT64_MIN) == lower_bound(sc, d->drug, INT64_MAX))
 		return; /* CARELOG__DOSE_OTHER: no timed plan of this drug */
-	if ((s = on_time(&f, 1)) < 0)
-		s = on_time(&f, 0);
-	if (s >= 0) {
-		sc->slots[s].state = d->given ? CARELOG__SLOT_GIVEN : CARELOG__SLOT_MISSED;
+	if ((s = find(&f, on_time)) >= 0) {
+		kind = d->given ? CARELOG__SLOT_GIVEN : CARELOG__SLOT_MISSED;
 	} else if ((s = filled_nearby(&f)) >= 0) {
-		if (d->given) {
+		/* a given dose beside a given one: a possible double dose */
+		if (d->given && sc->slots[s].state != CARELOG__SLOT_MISSED) {
 			m->state = CARELOG__DOSE_EXTRA;
 			m->twin = sc->slots[s].filled_by;
 		}
 		return;
+	} else if ((s = find(&f, late)) >= 0) {
+		kind = d->given ? CARELOG__SLOT_LATE : CARELOG__SLOT_MISSED;
 	} else {
-		if ((s = late(&f, 1)) < 0)
-			s = late(&f, 0);
-		if (s < 0) {
-			if (d->given) {
-				m->state = CARELOG__DOSE_EXTRA;
-				if ((s = late_twin(&f)) >= 0)
-					m->twin = sc->slots[s].filled_by;
-			}
-			return;
+		if (d->given) {
+			m->state = CARELOG__DOSE_EXTRA;
+			if ((s = late_twin(&f)) >= 0)
+				m->twin = sc->slots[s].filled_by;
 		}
-		sc->slots[s].state = d->given ? CARELOG__SLOT_LATE : CARELOG__SLOT_MISSED;
+		return;
 	}
+	if (sc->slots[s].filled_by >= 0) { /* taken over from a missed/refused/held log */
+		sc->match[sc->slots[s].filled_by].state = CARELOG__DOSE_OTHER;
+		sc->match[sc->slots[s].filled_by].slot = -1;
+	}
+	sc->slots[s].state = kind;
 	sc->slots[s].filled_by = (long)di;
 	m->state = CARELOG__DOSE_SLOT;
 	m->slot = s;

@@ -484,6 +484,31 @@ static void test_double_dose_by_sync(void **state)
 	carelog_steroids_free(st);
 }
 
+/*
+ * A refusal logged at 08:00, then the dose taken at 08:30: the slot is given
+ * (the refusal no longer counts) and nothing is doubled. A miss logged at
+ * 08:00 the next day and the dose given at 11:00 after all: late. A refusal
+ * alone on the third day: missed.
+ */
+static void test_given_after_a_refusal(void **state)
+{
+	char plan_id[CARELOG_ID_BUFSIZE];
+	char *p = patient("UTC", NULL, 0, 0);
+	carelog_adherence_report *r = NULL;
+	(void)state;
+
+	plan(plan_id, p, "sirolimus", 1, "08:00", "2026-11-10", "2026-11-12", NULL, 0, 0);
+	dose(p, "sirolimus", 1, "refused", plan_id, "2026-11-10T08:00:00Z");
+	dose(p, "sirolimus", 1, NULL, plan_id, "2026-11-10T08:30:00Z");
+	dose(p, "sirolimus", 1, "missed", plan_id, "2026-11-11T08:00:00Z");
+	dose(p, "sirolimus", 1, NULL, plan_id, "2026-11-11T11:00:00Z");
+	dose(p, "sirolimus", 1, "refused", plan_id, "2026-11-12T08:05:00Z");
+	expect_counts(adherence(&r, p, NULL, NULL, NULL, "2026-11-13T00:00:00Z"), 3, 1, 1, 1, 0, 33.3);
+	carelog_adherence_free(r);
+	expect_no_alert(p, "2026-11-12T12:00:00Z", "double-dose");
+	expect_no_alert(p, "2026-11-12T12:00:00Z", "missed-doses");
+}
+
 /* ---- steroid exposure ---------------------------------------------------- */
 
 /*
@@ -871,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_taper_week_due),
 		cmocka_unit_test(test_dst_change),
 		cmocka_unit_test(test_double_dose_by_sync),
+		cmocka_unit_test(test_given_after_a_refusal),
 		cmocka_unit_test(test_steroid_exposure),
 		cmocka_unit_test(test_flags_target_report_default),
 		cmocka_unit_test(test_alert_lab_rules),
