@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "carelog.h"
@@ -904,6 +905,9 @@ int main(void)
 		cmocka_unit_test(test_alert_target_and_doses),
 		cmocka_unit_test(test_unknown_patient_and_options),
 	};
+	/* a process time zone far from every patient's: nothing may depend on it */
+	setenv("TZ", "Pacific/Chatham", 1);
+	tzset();
 	if (test_tmpdir_make(root, sizeof(root), "clinical") < 0)
 		return 1;
 	return test_tmpdir_done(root, cmocka_run_group_tests(tests, setup, teardown));
