@@ -140,6 +140,17 @@ run target set "$P" --code glucose --low 1
 expect_usage "is not a measurement code"
 expect_unchanged
 
+section "targets and rule settings are on the timeline"
+run timeline "$P" --kind target
+expect_ok
+expect_stdout_re "  target       platelets 30-400  \($TARGET\)$"
+run timeline "$P" --kind rule
+expect_ok
+expect_stdout_re "  rule         platelets-low off  \([0-9a-f-]{36}\)$"
+expect_stdout_re "  rule         platelets-low threshold 60 severity urgent  \([0-9a-f-]{36}\)$"
+run timeline "$P" --kind rule --json
+expect_json 'map("\(.rule) \(.enabled)") | join(",")' "platelets-low false,platelets-low true"
+
 section "a double dose arriving by sync"
 # Marc's phone logged the 24th's dose too; the charts merged.
 cat >"$TMP/marc.jsonl" <<EOF
