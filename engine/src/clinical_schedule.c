@@ -85,7 +85,7 @@ static int expand(carelog__schedule *sc, const carelog__chartdata *cd, int64_t u
 				sl.state = CARELOG__SLOT_OPEN;
 				sl.filled_by = -1;
 				if (sl.t > until)
-					break;
+					continue; /* not break: a time moved forward by a DST gap may pass a later one */
 				if (push_slot(sc, &cap, &sl) < 0)
 					return CARELOG_ENOMEM;
 			}
