@@ -86,7 +86,8 @@ extern const cli_command cli_cmd_plan_add, cli_cmd_dose, cli_cmd_symptom,
 extern const cli_command cli_cmd_amend, cli_cmd_void, cli_cmd_import;
 extern const cli_command cli_cmd_timeline, cli_cmd_show;
 extern const cli_command cli_cmd_due, cli_cmd_adherence, cli_cmd_steroids,
-	cli_cmd_trend, cli_cmd_alerts, cli_cmd_target_set, cli_cmd_rule_set;
+	cli_cmd_trend, cli_cmd_alerts, cli_cmd_target_set, cli_cmd_rule_set,
+	cli_cmd_rule_list;
 
 /*
  * Parses `--name VALUE`, `--name=VALUE` and `--flag` arguments against

@@ -464,3 +464,51 @@ const cli_command cli_cmd_rule_set = {
 	"  --note TEXT         a free-text note\n",
 	rule_opts, RS_NOPTS, { "PATIENT", "RULE-ID", NULL }, 1, run_rule_set,
 };
+
+/* ---- rule list -------------------------------------------------------- */
+
+enum { RL_JSON, RL_NOPTS };
+static const cli_opt rule_list_opts[RL_NOPTS] = {
+	[RL_JSON] = { "json", CLI_FLAG, 0 },
+};
+
+static void print_rule_settings(const carelog_rule_setting_list *l)
+{
+	size_t i;
+
+	printf("%-20s %-4s %9s  %-8s %9s  %s\n", "rule", "on", "threshold", "severity", "look-back", "set by");
+	for (i = 0; i < l->nrules; i++) {
+		const carelog_rule_setting *e = &l->rules[i];
+
+		printf("%-20s %-4s %9g  %-8s %7d d  %s\n", e->id, e->enabled ? "yes" : "off", e->threshold, e->severity,
+			e->lookback_days, e->record ? e->record : "default");
+	}
+}
+
+static int run_rule_list(cli_ctx *ctx, const cli_args *a)
+{
+	carelog_rule_setting_list *l = NULL;
+	char *json = NULL;
+	int err;
+
+	if ((err = carelog_rule_settings(&l, ctx->store, a->pos[0])))
+		return cli_lib_error(err);
+	if (a->vals[RL_JSON].given)
+		err = carelog_rule_settings_json(&json, l);
+	else
+		print_rule_settings(l);
+	carelog_rule_settings_free(l);
+	return a->vals[RL_JSON].given ? print_json(err, json) : CLI_OK;
+}
+
+const cli_command cli_cmd_rule_list = {
+	"rule list", "the alert rules as in force for a patient",
+	"usage: carelog rule list PATIENT [--json]\n"
+	"\n"
+	"Lists every alert rule with the threshold, severity and look-back in\n"
+	"force for PATIENT: the defaults (docs/clinical.md), or the patient's\n"
+	"latest `carelog rule set` record for the rule.\n"
+	"\n"
+	JSON_HELP,
+	rule_list_opts, RL_NOPTS, { "PATIENT", NULL }, 1, run_rule_list,
+};

@@ -21,7 +21,7 @@ static const cli_command *const commands[] = {
 	&cli_cmd_note, &cli_cmd_amend, &cli_cmd_void, &cli_cmd_timeline,
 	&cli_cmd_show, &cli_cmd_import, &cli_cmd_check, &cli_cmd_due,
 	&cli_cmd_adherence, &cli_cmd_steroids, &cli_cmd_trend, &cli_cmd_alerts,
-	&cli_cmd_target_set, &cli_cmd_rule_set,
+	&cli_cmd_target_set, &cli_cmd_rule_set, &cli_cmd_rule_list,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -18,6 +18,7 @@
 
 /* A rule as in force for the patient. */
 typedef struct {
+	const char *record; /* the patient's rule record in force, or NULL */
 	int index;
 	const carelog_rule_info *info;
 	const carelog__rule_logic *logic;
@@ -45,13 +46,14 @@ typedef struct {
 static rule effective(const carelog__chartdata *cd, int index)
 {
 	const carelog_rule_info *rules = carelog_rules(NULL);
-	rule ru = { index, &rules[index], carelog__rule_logic_of(index), rules[index].threshold, rules[index].severity,
+	rule ru = { NULL, index, &rules[index], carelog__rule_logic_of(index), rules[index].threshold, rules[index].severity,
 		0, (int64_t)rules[index].lookback_days * CARELOG__DAY_MS, 1 };
 	const carelog__rule_rec *o = NULL;
 	for (size_t i = 0; i < cd->nrules; i++) /* time order: the latest one is in force */
 		if (strcmp(cd->rules[i].rule, ru.info->id) == 0)
 			o = &cd->rules[i];
 	if (o) {
+		ru.record = o->id;
 		ru.enabled = o->enabled;
 		if (o->has_threshold)
 			ru.threshold = o->threshold;
@@ -469,6 +471,78 @@ int carelog_alerts_json(char **out, const carelog_alert_list *l)
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:o?}", "rule", a->rule, "severity", a->severity,
 			"message", a->message, "time", a->time, "records", recs));
 	}
+	*out = carelog__json_dump(arr);
+	json_decref(arr);
+	return *out ? 0 : CARELOG_ENOMEM;
+}
+
+typedef struct {
+	carelog_rule_setting_list pub;
+	carelog__strs strs;
+} settings_impl;
+
+int carelog_rule_settings(carelog_rule_setting_list **out, carelog_store *s, const char *patient)
+{
+	carelog__chartdata *cd = NULL;
+	settings_impl *r = NULL;
+	size_t n;
+	int rc, failed = 0;
+
+	*out = NULL;
+	carelog_rules(&n);
+	if ((rc = carelog__chartdata_load(&cd, s, patient)) < 0)
+		goto done;
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->pub.rules = calloc(n, sizeof(*r->pub.rules))) == NULL) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rule ru = effective(cd, (int)i);
+		carelog_rule_setting *e = &r->pub.rules[i];
+		e->id = ru.info->id;
+		e->what = ru.info->what;
+		e->threshold = ru.threshold;
+		e->severity = carelog__keep(&r->strs, ru.severity, &failed);
+		e->lookback_days = (int)(ru.lookback / CARELOG__DAY_MS);
+		e->enabled = ru.enabled;
+		e->record = carelog__keep(&r->strs, ru.record, &failed);
+	}
+	r->pub.nrules = n;
+	if (failed) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto done;
+	}
+	*out = &r->pub;
+	r = NULL;
+done:
+	carelog_rule_settings_free(r ? &r->pub : NULL);
+	carelog__chartdata_free(cd);
+	return carelog__store_result(s, rc);
+}
+
+void carelog_rule_settings_free(carelog_rule_setting_list *l)
+{
+	settings_impl *r = (settings_impl *)l;
+	if (r == NULL)
+		return;
+	free(r->pub.rules);
+	carelog__strs_free(&r->strs);
+	free(r);
+}
+
+int carelog_rule_settings_json(char **out, const carelog_rule_setting_list *l)
+{
+	json_t *arr = json_array();
+	*out = NULL;
+	if (arr == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	for (size_t i = 0; i < l->nrules; i++) {
+		const carelog_rule_setting *e = &l->rules[i];
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:f,s:s,s:i,s:b,s:o}", "rule", e->id, "what", e->what,
+			"threshold", e->threshold, "severity", e->severity, "lookback_days", e->lookback_days,
+			"enabled", e->enabled, "record", e->record ? json_string(e->record) : json_null()));
+	}
+	carelog__json_canonicalize(arr);
 	*out = carelog__json_dump(arr);
 	json_decref(arr);
 	return *out ? 0 : CARELOG_ENOMEM;

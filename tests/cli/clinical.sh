@@ -127,6 +127,16 @@ run rule set "$P" platelets-low --threshold 60 --severity urgent
 expect_id
 run alerts "$P" --at 2026-11-24T21:30:00Z --json
 expect_json 'map(select(.rule == "platelets-low"))[0].severity' urgent
+run rule list "$P" --json
+expect_ok
+expect_json 'length' 10
+expect_json 'map(select(.rule == "platelets-low"))[0] | "\(.enabled) \(.threshold) \(.severity) \(.lookback_days) \(.record != null)"' \
+	"true 60 urgent 7 true"
+expect_json 'map(select(.rule == "fever"))[0] | "\(.enabled) \(.threshold) \(.severity) \(.lookback_days) \(.record)"' \
+	"true 38 warning 7 null"
+run rule list "$P"
+expect_ok
+expect_stdout_re '^steroid-stop +yes +21  warning +7 d  default$'
 snapshot "$P"
 run rule set "$P" glucose-high
 expect_usage "^carelog: rule 'glucose-high' is not one of platelets-low, "
@@ -197,7 +207,7 @@ run alerts "$P" --bogus
 expect_usage "unknown option '--bogus'"
 
 section "--help"
-for c in due adherence steroids trend alerts "target set" "rule set"; do
+for c in due adherence steroids trend alerts "target set" "rule set" "rule list"; do
 	# shellcheck disable=SC2086
 	run $c --help
 	expect_ok
@@ -206,6 +216,7 @@ done
 run rule --help
 expect_ok
 expect_stdout_re '^usage: carelog rule set '
+expect_stdout_re '^usage: carelog rule list '
 run --help
 expect_stdout_re '^  adherence +how many scheduled doses'
 

@@ -768,6 +768,32 @@ static void test_alert_lab_rules(void **state)
 	ro.off = 1;
 	assert_int_equal(carelog_rule_set(NULL, S, &ro), 0);
 	expect_no_alert(p, "2026-11-14T09:00:00Z", "hemoglobin-low");
+	/* the settings in force: hemoglobin-low off, platelets-low at 40,
+	 * platelets-very-low looking back 10 days, anc-low the defaults */
+	{
+		carelog_rule_setting_list *rs = NULL;
+		assert_int_equal(carelog_rule_settings(&rs, S, p), 0);
+		assert_int_equal(rs->nrules, 10);
+		for (size_t i = 0; i < rs->nrules; i++) {
+			const carelog_rule_setting *e = &rs->rules[i];
+			if (strcmp(e->id, "hemoglobin-low") == 0)
+				assert_false(e->enabled);
+			if (strcmp(e->id, "platelets-low") == 0) {
+				CLOSE(e->threshold, 40);
+				assert_non_null(e->record);
+			}
+			if (strcmp(e->id, "platelets-very-low") == 0)
+				assert_int_equal(e->lookback_days, 10);
+			if (strcmp(e->id, "anc-low") == 0) {
+				CLOSE(e->threshold, 1.0);
+				assert_string_equal(e->severity, "warning");
+				assert_int_equal(e->lookback_days, 7);
+				assert_true(e->enabled);
+				assert_null(e->record);
+			}
+		}
+		carelog_rule_settings_free(rs);
+	}
 	/* an unknown rule is refused */
 	ro.rule = "glucose-high";
 	assert_int_equal(carelog_rule_set(NULL, S, &ro), CARELOG_EINVALID);

@@ -272,6 +272,33 @@ CARELOG_EXTERN(void) carelog_alerts_free(carelog_alert_list *l);
 /** The answer as a JSON array; free *out with carelog_free. */
 CARELOG_EXTERN(int) carelog_alerts_json(char **out, const carelog_alert_list *l);
 
+/** A rule as in force for one patient: its defaults, or its latest `rule` record. */
+typedef struct {
+	const char *id;
+	const char *what;
+	double threshold;
+	const char *severity;
+	int lookback_days;
+	int enabled;
+	const char *record;    /**< the patient's rule record in force, or NULL (the defaults) */
+} carelog_rule_setting;
+
+/** carelog_rule_settings's answer. Free with carelog_rule_settings_free. */
+typedef struct {
+	carelog_rule_setting *rules; /**< every rule, in carelog_rules() order */
+	size_t nrules;
+} carelog_rule_setting_list;
+
+/**
+ * Every rule as in force for the patient.
+ * @param out receives the answer; free with carelog_rule_settings_free
+ */
+CARELOG_EXTERN(int) carelog_rule_settings(carelog_rule_setting_list **out, carelog_store *s, const char *patient);
+/** Frees carelog_rule_settings's answer; NULL does nothing. */
+CARELOG_EXTERN(void) carelog_rule_settings_free(carelog_rule_setting_list *l);
+/** The answer as a JSON array; free *out with carelog_free. */
+CARELOG_EXTERN(int) carelog_rule_settings_json(char **out, const carelog_rule_setting_list *l);
+
 /* ---- writing targets and rule overrides ------------------------------------ */
 
 /** A per-patient target range for a measurement code, set by the clinic. */
