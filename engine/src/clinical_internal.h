@@ -78,6 +78,8 @@ typedef struct {
 	size_t ndoses;
 	carelog__meas *meas;
 	size_t nmeas;
+	size_t *weights;        /* indexes of the weight measurements in meas, in time order */
+	size_t nweights;
 	carelog__target_rec *targets;
 	size_t ntargets;
 	carelog__rule_rec *rules;

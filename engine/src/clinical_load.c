@@ -157,9 +157,10 @@ static int allocate(carelog__chartdata *cd)
 	cd->plans = calloc(np + 1, sizeof(*cd->plans));
 	cd->doses = calloc(nd + 1, sizeof(*cd->doses));
 	cd->meas = calloc(nm + 1, sizeof(*cd->meas));
+	cd->weights = calloc(nm + 1, sizeof(*cd->weights));
 	cd->targets = calloc(nt + 1, sizeof(*cd->targets));
 	cd->rules = calloc(nr + 1, sizeof(*cd->rules));
-	if (!cd->plans || !cd->doses || !cd->meas || !cd->targets || !cd->rules)
+	if (!cd->plans || !cd->doses || !cd->meas || !cd->weights || !cd->targets || !cd->rules)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
 	return 0;
 }
@@ -184,7 +185,10 @@ static int fill(carelog__chartdata *cd)
 		} else if (strcmp(k, "dose") == 0) {
 			load_dose(&cd->doses[cd->ndoses++], o);
 		} else if (strcmp(k, "measurement") == 0) {
-			load_meas(&cd->meas[cd->nmeas++], o);
+			load_meas(&cd->meas[cd->nmeas], o);
+			if (strcmp(cd->meas[cd->nmeas].code, "weight") == 0)
+				cd->weights[cd->nweights++] = cd->nmeas;
+			cd->nmeas++;
 		} else if (strcmp(k, "target") == 0) {
 			load_target(&cd->targets[cd->ntargets++], o);
 		} else if (strcmp(k, "rule") == 0) {
@@ -252,6 +256,7 @@ void carelog__chartdata_free(carelog__chartdata *cd)
 	free(cd->plans);
 	free(cd->doses);
 	free(cd->meas);
+	free(cd->weights);
 	free(cd->targets);
 	free(cd->rules);
 	carelog__tz_free(cd->tz);
@@ -303,20 +308,23 @@ void carelog__local_format(char out[CARELOG__LOCAL_BUFSIZE], const carelog__tz *
 
 double carelog__weight_near(const carelog__chartdata *cd, int64_t ms)
 {
-	double best = cd->has_weight ? cd->weight_kg : 0;
-	int64_t best_d = INT64_MAX;
-	for (size_t i = 0; i < cd->nmeas; i++) {
-		const carelog__meas *m = &cd->meas[i];
-		int64_t d;
-		if (strcmp(m->code, "weight") != 0)
-			continue;
-		d = m->t > ms ? m->t - ms : ms - m->t;
-		if (d < best_d) { /* ties: the earlier reading, which comes first */
-			best_d = d;
-			best = m->value;
-		}
+	size_t lo = 0, hi = cd->nweights;
+	const carelog__meas *before, *after;
+	if (cd->nweights == 0)
+		return cd->has_weight ? cd->weight_kg : 0;
+	while (lo < hi) { /* the first reading at or after ms */
+		size_t mid = lo + (hi - lo) / 2;
+		if (cd->meas[cd->weights[mid]].t < ms)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return best;
+	before = lo > 0 ? &cd->meas[cd->weights[lo - 1]] : NULL;
+	after = lo < cd->nweights ? &cd->meas[cd->weights[lo]] : NULL;
+	/* equally near: the earlier reading */
+	if (before && (after == NULL || ms - before->t <= after->t - ms))
+		return before->value;
+	return after->value;
 }
 
 const char *carelog__keep(carelog__strs *k, const char *s, int *failed)
