@@ -87,6 +87,9 @@ extern const cli_command cli_cmd_amend, cli_cmd_void, cli_cmd_import;
 extern const cli_command cli_cmd_timeline, cli_cmd_show;
 extern const cli_command cli_cmd_remote_add, cli_cmd_remote_list, cli_cmd_remote_remove;
 extern const cli_command cli_cmd_sync, cli_cmd_conflicts, cli_cmd_resolve;
+extern const cli_command cli_cmd_due, cli_cmd_adherence, cli_cmd_steroids,
+	cli_cmd_trend, cli_cmd_alerts, cli_cmd_target_set, cli_cmd_rule_set,
+	cli_cmd_rule_list;
 
 /*
  * Parses `--name VALUE`, `--name=VALUE` and `--flag` arguments against

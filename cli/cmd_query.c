@@ -138,6 +138,44 @@ static void sum_note(const carelog_record *r)
 	put_str(r, "text");
 }
 
+/* `sirolimus-trough 5-15`, `platelets >= 30` */
+static void sum_target(const carelog_record *r)
+{
+	double low, high;
+	int has_low = carelog_record_number(&low, r, "low") == 0, has_high = carelog_record_number(&high, r, "high") == 0;
+
+	put_str(r, "code");
+	if (has_low && has_high)
+		printf(" %.15g-%.15g", low, high);
+	else if (has_low)
+		printf(" >= %.15g", low);
+	else if (has_high)
+		printf(" <= %.15g", high);
+}
+
+/* `platelets-low threshold 40 severity urgent`, `fever off` */
+static void sum_rule(const carelog_record *r)
+{
+	json_t *o = record_object(r);
+	const char *severity = carelog_record_string(r, "severity");
+
+	put_str(r, "rule");
+	if (json_is_false(json_object_get(o, "enabled")))
+		fputs(" off", stdout);
+	if (json_object_get(o, "threshold")) {
+		fputs(" threshold ", stdout);
+		put_num(r, "threshold");
+	}
+	if (severity)
+		printf(" severity %s", severity);
+	if (json_object_get(o, "lookback_days")) {
+		fputs(" look-back ", stdout);
+		put_num(r, "lookback_days");
+		fputs(" days", stdout);
+	}
+	json_decref(o);
+}
+
 static const struct {
 	const char *kind;
 	void (*summarize)(const carelog_record *r);
@@ -147,6 +185,8 @@ static const struct {
 	{ "symptom", sum_symptom },
 	{ "measurement", sum_measurement },
 	{ "note", sum_note },
+	{ "target", sum_target },
+	{ "rule", sum_rule },
 };
 
 /* `<time>  <kind>  <summary>[ - <note>][ [entered-in-error: <reason>]]  (<id>)` */
@@ -229,14 +269,15 @@ const cli_command cli_cmd_timeline = {
 	"usage: carelog timeline PATIENT [--since TIME] [--until TIME] [--kind K]\n"
 	"                        [--all] [--json]\n"
 	"\n"
-	"Shows PATIENT's plans, doses, symptoms, measurements and notes, oldest\n"
-	"first, one per line:\n"
+	"Shows PATIENT's plans, doses, symptoms, measurements, notes, targets and\n"
+	"alert rule settings, oldest first, one per line:\n"
 	"  2026-11-25T08:00:00Z  dose         prednisone 10 mg given  (<id>)\n"
 	"Records marked entered-in-error are left out unless --all is given.\n"
 	"\n"
 	"  --since TIME   only records at or after TIME (RFC 3339); default all\n"
 	"  --until TIME   only records before TIME; default all\n"
-	"  --kind K       only plan, dose, symptom, measurement or note records\n"
+	"  --kind K       only plan, dose, symptom, measurement, note, target or\n"
+	"                 rule records\n"
 	"  --all          include records marked entered-in-error, with their reason\n"
 	"  --json         print a JSON array of the record objects instead\n",
 	timeline_opts, T_NOPTS, { "PATIENT", NULL }, 1, run_timeline,

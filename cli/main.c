@@ -22,6 +22,9 @@ static const cli_command *const commands[] = {
 	&cli_cmd_show, &cli_cmd_import, &cli_cmd_check,
 	&cli_cmd_remote_add, &cli_cmd_remote_list, &cli_cmd_remote_remove,
 	&cli_cmd_sync, &cli_cmd_conflicts, &cli_cmd_resolve, &cli_cmd_hook,
+	&cli_cmd_due,
+	&cli_cmd_adherence, &cli_cmd_steroids, &cli_cmd_trend, &cli_cmd_alerts,
+	&cli_cmd_target_set, &cli_cmd_rule_set, &cli_cmd_rule_list,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

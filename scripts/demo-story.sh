@@ -78,8 +78,9 @@ p init --device "marc-phone" --author "Marc (father)" --role caregiver
 p remote add clinic "git://127.0.0.1:$port"
 p sync --patient "$leo"
 
-say "Offline, both parents log this morning's dose... and both correct the same record"
-c dose "$leo" --drug prednisone --amount 20 --unit mg --plan "$plan" --at 2026-11-25T08:05:00+01:00 >/dev/null
+say "Offline, both parents log Tuesday's dose (the same dose, twice)... and both correct the same record"
+c dose "$leo" --drug prednisone --amount 20 --unit mg --plan "$plan" --at 2026-11-24T08:05:00+01:00 >/dev/null
+p dose "$leo" --drug prednisone --amount 20 --unit mg --plan "$plan" --at 2026-11-24T08:12:00+01:00 >/dev/null
 p symptom "$leo" --code bruising --severity 3 --note "new bruise on the left arm" --at 2026-11-25T18:00:00+01:00 >/dev/null
 c amend "$wrong" --set note="given with breakfast"
 p amend "$wrong" --set note="given at 08:10, with yoghurt"
@@ -97,12 +98,25 @@ p sync
 echo "open conflicts on Marc's phone: $(p conflicts "$leo" --json | jq length)"
 
 say "The clinic sends back lab results and a new plan"
-k measure "$leo" --code platelets --value 62 --unit '10*3/uL' --at 2026-11-25T10:00:00+01:00 >/dev/null
-k measure "$leo" --code sirolimus-trough --value 6.8 --unit ng/mL --at 2026-11-25T10:00:00+01:00 >/dev/null
+k measure "$leo" --code platelets --value 38 --unit '10*3/uL' --low 150 --high 400 --at 2026-11-25T08:30:00+01:00 >/dev/null
+k measure "$leo" --code sirolimus-trough --value 6.8 --unit ng/mL --at 2026-11-25T08:30:00+01:00 >/dev/null
 k plan add "$leo" --drug sirolimus --dose 1.5 --unit mg --times 08:00,20:00 --start 2026-11-26 \
   --note "start sirolimus; trough target 5-15 ng/mL" >/dev/null
 p sync
 c sync
+
+say "Back on Anna's phone, after the sync: the log turned into answers"
+say "What is due on Wednesday morning at 09:30 (Paris time)"
+c due "$leo" --at 2026-11-25T09:30:00+01:00
+
+say "Adherence this week (given + late + missed = scheduled; extra = the dose logged twice)"
+c adherence "$leo" --from 2026-11-21 --at 2026-11-25T09:30:00+01:00
+
+say "Cumulative steroid exposure (the possible double dose counts until someone voids it)"
+c steroids "$leo" --at 2026-11-25T09:30:00+01:00
+
+say "Alerts: what needs attention now"
+c alerts "$leo" --at 2026-11-25T09:30:00+01:00
 
 say "Every copy of the chart is the same: same tree, same timeline"
 for s in "$store" "$phone2" "$clinic"; do

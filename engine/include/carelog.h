@@ -14,5 +14,6 @@
 #include "carelog/write.h"
 #include "carelog/query.h"
 #include "carelog/sync.h"
+#include "carelog/clinical.h"
 
 #endif

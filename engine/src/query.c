@@ -98,7 +98,7 @@ static int each_row(sqlite3_stmt *st, carelog_record_cb cb, void *payload)
 int carelog_timeline_foreach(carelog_store *s, const char *patient, const carelog_timeline_options *opts,
 	carelog_record_cb cb, void *payload)
 {
-	static const char *const shown[] = { "plan", "dose", "symptom", "measurement", "note" };
+	static const char *const shown[] = { "plan", "dose", "symptom", "measurement", "note", "target", "rule" };
 	carelog_timeline_options o = CARELOG_TIMELINE_OPTIONS_INIT;
 	carelog__chart *c;
 	sqlite3_stmt *st = NULL;
@@ -121,12 +121,12 @@ int carelog_timeline_foreach(carelog_store *s, const char *patient, const carelo
 		kind_ok |= strcmp(o.kind, shown[i]) == 0;
 	if (o.kind && !kind_ok)
 		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID,
-			"kind '%.40s' is not one of plan, dose, symptom, measurement, note", o.kind));
+			"kind '%.40s' is not one of plan, dose, symptom, measurement, note, target, rule", o.kind));
 	if ((rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = carelog__index_catchup(s, c)) < 0)
 		return carelog__store_result(s, rc);
 	rc = sqlite3_prepare_v2(s->db,
 		"SELECT json FROM records WHERE patient = ?1 AND tms >= ?2 AND tms < ?3"
-		" AND kind IN ('plan', 'dose', 'symptom', 'measurement', 'note')"
+		" AND kind IN ('plan', 'dose', 'symptom', 'measurement', 'note', 'target', 'rule')"
 		" AND (?4 IS NULL OR kind = ?4) AND (?5 OR status = 'active')"
 		" ORDER BY tms, id", -1, &st, NULL);
 	if (rc != SQLITE_OK)

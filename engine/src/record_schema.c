@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "carelog/clinical.h"
 #include "carelog/common.h"
 #include "error.h"
 #include "hlc.h"
@@ -62,7 +63,7 @@ typedef struct {
 #define NO_HI DBL_MAX
 
 static const char *const kinds[] = {
-	"patient", "caregiver", "plan", "dose", "symptom", "measurement", "note", NULL
+	"patient", "caregiver", "plan", "dose", "symptom", "measurement", "note", "target", "rule", NULL
 };
 static const char *const statuses[] = { "active", "entered-in-error", NULL };
 static const char *const roles[] = { "caregiver", "clinician", "clinic", NULL };
@@ -73,6 +74,7 @@ static const char *const routes[] = {
 	"oral", "iv", "sc", "im", "topical", "inhaled", "rectal", "nasogastric", NULL
 };
 static const char *const outcomes[] = { "given", "missed", "refused", "held", NULL };
+static const char *const severities[] = { "info", "warning", "urgent", NULL };
 
 /* name, type, flags, lo, hi, values, fill */
 static const field common_fields[] = {
@@ -149,6 +151,24 @@ static const field measurement_fields[] = {
 
 static const field note_fields[] = {
 	{ "text", T_TEXT, F_REQUIRED | F_MULTILINE, 1, 10000, NULL, NULL },
+	{ NULL, T_TEXT, 0, 0, 0, NULL, NULL }
+};
+
+/* A clinic's target range for one measurement code (clinical_ranges.c). */
+static const field target_fields[] = {
+	{ "code", T_TEXT, F_REQUIRED, 1, 100, NULL, NULL },
+	{ "low", T_NUMBER, 0, NO_LO, NO_HI, NULL, NULL },
+	{ "high", T_NUMBER, 0, NO_LO, NO_HI, NULL, NULL },
+	{ NULL, T_TEXT, 0, 0, 0, NULL, NULL }
+};
+
+/* A patient's override of one alert rule (clinical_rules.c). */
+static const field rule_fields[] = {
+	{ "rule", T_TEXT, F_REQUIRED, 1, 100, NULL, NULL },
+	{ "threshold", T_NUMBER, 0, NO_LO, NO_HI, NULL, NULL },
+	{ "severity", T_ENUM, 0, 0, 0, severities, NULL },
+	{ "enabled", T_BOOL, 0, 0, 0, NULL, "true" },
+	{ "lookback_days", T_INTEGER, 0, 1, 365, NULL, NULL },
 	{ NULL, T_TEXT, 0, 0, 0, NULL, NULL }
 };
 
@@ -845,6 +865,48 @@ static int check_measurement(json_t *rec)
 	return 0;
 }
 
+/* ---- targets and rule overrides ---- */
+
+static int check_target(json_t *rec)
+{
+	const char *code = get_str(rec, "code");
+	const carelog__measure_code *m = carelog__measure_code_find(code);
+	json_t *low = json_object_get(rec, "low"), *high = json_object_get(rec, "high");
+	static const char *const keys[] = { "low", "high" };
+
+	if (m == NULL)
+		return carelog__fail(CARELOG_EINVALID, "code '%.60s' is not a measurement code", code);
+	if (low == NULL && high == NULL)
+		return carelog__fail(CARELOG_EINVALID, "a target needs low, high or both");
+	if (low && high && json_number_value(low) > json_number_value(high))
+		return carelog__fail(CARELOG_EINVALID, "target low %.15g is above high %.15g",
+			json_number_value(low), json_number_value(high));
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(rec, keys[i]);
+		if (v && (json_number_value(v) < m->min || json_number_value(v) > m->max))
+			return carelog__fail(CARELOG_EINVALID, "%s %.15g is out of range %.15g-%.15g %s for %s", keys[i],
+				json_number_value(v), m->min, m->max, m->unit, code);
+	}
+	return 0;
+}
+
+static int check_rule(json_t *rec)
+{
+	const char *id = get_str(rec, "rule");
+	size_t n;
+	const carelog_rule_info *rules = carelog_rules(&n);
+	char list[512];
+	size_t used = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].id, id) == 0)
+			return 0;
+	list[0] = '\0';
+	for (size_t i = 0; i < n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", rules[i].id);
+	return carelog__fail(CARELOG_EINVALID, "rule '%.60s' is not one of %s", id, list);
+}
+
 /* ------------------------------------------------------------------ */
 
 typedef struct {
@@ -862,6 +924,8 @@ static const kind_spec kind_specs[] = {
 	{ "symptom", "a symptom record", symptom_fields, check_symptom },
 	{ "measurement", "a measurement record", measurement_fields, check_measurement },
 	{ "note", "a note record", note_fields, NULL },
+	{ "target", "a target record", target_fields, check_target },
+	{ "rule", "a rule record", rule_fields, check_rule },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -55,6 +55,8 @@
 #define SYMPTOM "{'id':'" RID "','kind':'symptom'," SYS ",'code':'fever','severity':7}"
 #define MEASURE "{'id':'" RID "','kind':'measurement'," SYS ",'code':'platelets','value':45}"
 #define NOTE "{'id':'" RID "','kind':'note'," SYS ",'text':'Slept well'}"
+#define TARGET "{'id':'" RID "','kind':'target'," SYS ",'code':'sirolimus-trough','low':5,'high':15.0}"
+#define RULE "{'id':'" RID "','kind':'rule'," SYS ",'rule':'platelets-low'}"
 
 static int verbose;
 
@@ -735,7 +737,7 @@ static void test_note(void **state)
 
 static void test_idempotent_all_kinds(void **state)
 {
-	static const char *const bases[] = { PATIENT, CAREGIVER, PLAN, DOSE, SYMPTOM, MEASURE, NOTE };
+	static const char *const bases[] = { PATIENT, CAREGIVER, PLAN, DOSE, SYMPTOM, MEASURE, NOTE, TARGET, RULE };
 	(void)state;
 	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
 		json_t *r = make(bases[i], NULL);
@@ -814,6 +816,34 @@ static void test_tables(void **state)
 	assert_false(carelog__kind_known(""));
 }
 
+/* The clinic's records (docs/records.md, target and rule). */
+static void test_target_and_rule(void **state)
+{
+	(void)state;
+	expect_ok(TARGET, NULL,
+		"{" O_AUTHOR ",'code':'sirolimus-trough'," O_DEVICE ",'high':15," O_HLC "," O_ID ",'kind':'target','low':5,"
+		O_PATIENT "," O_STATUS "," O_TIME "}");
+	expect_ok(TARGET, "{'low':null}", NULL);
+	expect_bad(TARGET, "{'low':null,'high':null}", "a target needs low, high or both");
+	expect_bad(TARGET, "{'low':20}", "target low 20 is above high 15");
+	expect_bad(TARGET, "{'code':'glucose'}", "code 'glucose' is not a measurement code");
+	expect_bad(TARGET, "{'high':500}", "high 500 is out of range 0-200 ng/mL for sirolimus-trough");
+	expect_bad(TARGET, "{'low':'5'}", "low must be a number");
+	expect_bad(TARGET, "{'unit':'ng/mL'}", "unknown field 'unit' in a target record");
+
+	/* enabled is filled in */
+	expect_ok(RULE, NULL,
+		"{" O_AUTHOR "," O_DEVICE ",'enabled':true," O_HLC "," O_ID ",'kind':'rule'," O_PATIENT ",'rule':'platelets-low',"
+		O_STATUS "," O_TIME "}");
+	expect_ok(RULE, "{'threshold':40,'severity':'urgent','enabled':false,'lookback_days':10.0}", NULL);
+	expect_bad(RULE, "{'rule':'glucose-high'}", "rule 'glucose-high' is not one of platelets-low, platelets-very-low");
+	expect_bad(RULE, "{'severity':'loud'}", "severity 'loud' is not one of info, warning, urgent");
+	expect_bad(RULE, "{'lookback_days':0}", "lookback_days 0 is out of range 1-365");
+	expect_bad(RULE, "{'lookback_days':1.5}", "lookback_days 1.5 must be a whole number");
+	expect_bad(RULE, "{'enabled':'no'}", "enabled must be true or false");
+	expect_bad(RULE, "{'rule':null}", "rule is required in a rule record");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -839,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_measurement_bad),
 		cmocka_unit_test(test_measurement_entered),
 		cmocka_unit_test(test_note),
+		cmocka_unit_test(test_target_and_rule),
 		cmocka_unit_test(test_idempotent_all_kinds),
 		cmocka_unit_test(test_tables),
 	};

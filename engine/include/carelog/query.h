@@ -41,7 +41,7 @@ typedef struct {
 	unsigned int version;   /**< CARELOG_TIMELINE_OPTIONS_VERSION */
 	const char *since;      /**< RFC 3339, inclusive; NULL = from the start */
 	const char *until;      /**< RFC 3339, exclusive; NULL = to the end */
-	const char *kind;       /**< only this kind; NULL = plan, dose, symptom, measurement and note */
+	const char *kind;       /**< only this kind; NULL = plan, dose, symptom, measurement, note, target and rule */
 	int include_voided;     /**< non-zero: entered-in-error records too */
 } carelog_timeline_options;
 #define CARELOG_TIMELINE_OPTIONS_VERSION 1

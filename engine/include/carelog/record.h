@@ -23,7 +23,8 @@ typedef struct carelog_record_list carelog_record_list;
 
 /** The record's id (36 lower-case characters). */
 CARELOG_EXTERN(const char *) carelog_record_id(const carelog_record *r);
-/** The record's kind: "patient", "caregiver", "plan", "dose", "symptom", "measurement" or "note". */
+/** The record's kind: "patient", "caregiver", "plan", "dose", "symptom", "measurement", "note",
+ * "target" or "rule" (the last two: see carelog/clinical.h). */
 CARELOG_EXTERN(const char *) carelog_record_kind(const carelog_record *r);
 /** The id of the patient whose chart holds the record. */
 CARELOG_EXTERN(const char *) carelog_record_patient(const carelog_record *r);
