@@ -8,11 +8,12 @@ packages=(build-essential cmake pkg-config git tzdata jq util-linux
           libsqlite3-dev libgit2-dev zlib1g-dev libjansson-dev libcmocka-dev)
 # The real git servers the sync tests start on loopback (tests/servers/):
 # git daemon comes with git; smart HTTP is git's http-backend behind nginx
-# (through fcgiwrap) or lighttpd; ssh needs sshd and ssh-agent; ss (iproute2)
-# tells whose a listening port is. spawn-fcgi is named so that fcgiwrap's
-# "systemd | spawn-fcgi" dependency never brings in systemd. These come
-# without their recommends, which the tests do not use.
-server_packages=(nginx fcgiwrap spawn-fcgi lighttpd openssh-server openssh-client iproute2)
+# (through fcgiwrap) or lighttpd, and over TLS with a test CA openssl makes;
+# ssh needs sshd and ssh-agent; ss (iproute2) tells whose a listening port
+# is. spawn-fcgi is named so that fcgiwrap's "systemd | spawn-fcgi"
+# dependency never brings in systemd. These come without their recommends,
+# which the tests do not use.
+server_packages=(nginx fcgiwrap spawn-fcgi lighttpd openssh-server openssh-client openssl iproute2)
 
 missing_of() {
   local p
