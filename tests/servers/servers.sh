@@ -229,7 +229,7 @@ servers_stop() { # ID [SIGNAL]
 		fi
 		wait "$pid" 2>/dev/null || true
 		servers__forget_pid "$pid"
-	done
+	done 2>/dev/null   # and no "Killed" notice from bash
 	unset "SERVERS__PID[$id]"
 	return 0
 }
