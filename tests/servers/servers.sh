@@ -28,7 +28,7 @@
 #   SERVER_PID   its (main) process            SERVER_LOG   its log file
 # and returns 0 once the server accepts connections on its port. It fails
 # (non-zero, after printing the server's log to stderr) if it does not come
-# up within SERVERS_START_TIMEOUT seconds (default 10); a port taken between
+# up within SERVERS_START_TIMEOUT seconds (default 20); a port taken between
 # choosing and binding it is retried with another.
 # servers_start_ssh also sets (the only credentials it accepts):
 #   SERVER_SSH_USER        the user name in SERVER_URL (the current user)
@@ -59,6 +59,13 @@
 #                             calls it); sets SERVER_CA
 #   servers_render TEMPLATE OUT ADDR PORT CHARTS RUN
 #                             fills in a docs/servers/ configuration
+#   servers_client_env        a clean environment for git clients: HOME in
+#                             $SERVERS_DIR, no system git config, no prompt,
+#                             a fixed author; no ssh, TLS or GIT_DIR setting
+#                             inherited from the caller's environment
+#   servers_lsan_libgit2      in sanitizer builds, LeakSanitizer ignores the
+#                             leaks of libgit2 1.5.1 itself (lsan-libgit2.supp;
+#                             every clone hits one), and only those
 #
 # Cleanup never depends on the test ending well: an EXIT trap (chained with
 # any EXIT trap the test set before sourcing or sets through
@@ -74,7 +81,7 @@ PATH=$PATH:/usr/sbin:/sbin
 SERVERS_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SERVERS_CONF=$SERVERS_SRC/docs/servers
 SERVERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/carelog-servers.XXXXXX") || return 1
-SERVERS_START_TIMEOUT=${SERVERS_START_TIMEOUT:-10}
+SERVERS_START_TIMEOUT=${SERVERS_START_TIMEOUT:-20}
 SERVERS__IDS=()
 declare -A SERVERS__PID=() SERVERS__LOG=()
 SERVERS__N=0
@@ -143,6 +150,20 @@ servers_free_port() {
 	done
 	echo "servers_free_port: no free port found" >&2
 	return 1
+}
+
+servers_client_env() {
+	mkdir -p "$SERVERS_DIR/home"
+	export HOME=$SERVERS_DIR/home GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
+	export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=tester@example.invalid
+	export GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=tester@example.invalid
+	unset GIT_DIR GIT_WORK_TREE GIT_SSH GIT_SSH_COMMAND SSH_AUTH_SOCK \
+		GIT_SSL_CAINFO GIT_SSL_CAPATH GIT_SSL_NO_VERIFY
+}
+
+servers_lsan_libgit2() {
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:fast_unwind_on_malloc=0
+	export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$SERVERS_SRC/tests/servers/lsan-libgit2.supp
 }
 
 # The watchdog: kills every server of this test once the test's shell is gone

@@ -24,11 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/servers.sh"
 
 T=$SERVERS_DIR/t   # removed with the servers at exit
-mkdir -p "$T/home"
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=tester@example.invalid
-export GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=tester@example.invalid
-unset GIT_DIR GIT_WORK_TREE SSH_AUTH_SOCK GIT_SSH GIT_SSH_COMMAND GIT_SSL_CAINFO GIT_SSL_CAPATH GIT_SSL_NO_VERIFY
+mkdir -p "$T"
+servers_client_env
 
 fail() {
 	echo "FAIL [$transport]: $*" >&2
@@ -232,8 +229,7 @@ if [ -n "$probe" ]; then
 	ssh-agent) lg2_opts=(--ssh-agent --known-hosts "$SERVER_SSH_KNOWN_HOSTS") ;;
 	esac
 	# in a sanitizer build, leak checks stay on but for libgit2's own leaks
-	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:fast_unwind_on_malloc=0
-	export LSAN_OPTIONS=suppressions=$here/lsan-libgit2.supp
+	servers_lsan_libgit2
 	lg2() {
 		local out
 		out=$("$probe" "${lg2_opts[@]}" "$@" 2>&1) || fail "lg2_probe $* failed: $out"

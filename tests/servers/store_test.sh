@@ -12,14 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/servers.sh"
 
 T=$SERVERS_DIR/t
-mkdir -p "$T/home"
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
-export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=tester@example.invalid
-export GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=tester@example.invalid
-unset GIT_DIR GIT_WORK_TREE SSH_AUTH_SOCK GIT_SSH GIT_SSH_COMMAND GIT_SSL_CAINFO GIT_SSL_CAPATH \
-	GIT_SSL_NO_VERIFY CARELOG_STORE XDG_DATA_HOME
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:fast_unwind_on_malloc=0
-export LSAN_OPTIONS=suppressions=$here/lsan-libgit2.supp
+mkdir -p "$T"
+servers_client_env
+servers_lsan_libgit2
+unset CARELOG_STORE XDG_DATA_HOME
 
 fail() {
 	echo "FAIL [${kind:-store}]: $*" >&2
