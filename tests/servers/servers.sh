@@ -1,7 +1,13 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # SERVER_* are set for the scripts that source this
 # tests/servers/servers.sh - real git servers on 127.0.0.1 for tests.
 #
+#   source "$SRC/tests/cli/lib.sh" "$CL"       # if the test uses it: first
 #   source "$SRC/tests/servers/servers.sh"
+#   servers_client_env; servers_lsan_libgit2
+#   servers_start_http_nginx "$STORE/charts"   # or any start below
+#   remote=$SERVER_URL                         # "$remote/<patient-id>.git"
+#   ...; servers_stop "$SERVER_ID" KILL        # a fault test's server dies
 #
 # Every server serves one directory, a store's charts/ (CHARTS below), so
 # that "$SERVER_URL/<patient-id>.git" is a chart, and runs as the current
@@ -234,7 +240,9 @@ servers_stop() { # ID [SIGNAL]
 	[ -n "${SERVERS__PID[$id]:-}" ] || return 0
 	for pid in ${SERVERS__PID[$id]}; do
 		all+=("$pid")
-		[ "$sig" != KILL ] && [ "$sig" != 9 ] || all+=($(servers__descendants "$pid"))
+		if [ "$sig" = KILL ] || [ "$sig" = 9 ]; then
+			mapfile -t -O "${#all[@]}" all < <(servers__descendants "$pid")
+		fi
 	done
 	for pid in "${all[@]}"; do
 		kill -s "$sig" "$pid" 2>/dev/null || true
@@ -301,13 +309,13 @@ servers__wait() {
 # servers__launch_KIND ID DIR CHARTS PORT, which starts the server in the
 # background and registers it.
 servers__start() {
-	local kind=$1 charts=$2 attempt port id dir rc
+	local kind=$1 charts=$2 port id dir rc
 	[ -d "$charts" ] || { echo "servers.sh: $charts is not a directory" >&2; return 1; }
 	charts=$(cd "$charts" && pwd -P)
 	servers__need ss || return 1
 	servers__trap
 	servers__watchdog
-	for attempt in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$(servers_free_port) || return 1
 		SERVERS__N=$((SERVERS__N + 1))
 		id=$kind-$SERVERS__N
@@ -463,7 +471,7 @@ servers__launch_ssh() { # ID DIR CHARTS PORT
 	# sshd run by root checks its privilege separation directory (Debian's
 	# service makes it at boot; a container may not have it).
 	if [ "$(id -u)" -eq 0 ] && [ ! -d /run/sshd ]; then
-		mkdir -p -m 0755 /run/sshd || return 1
+		mkdir -m 0755 /run/sshd || return 1
 	fi
 	cat >"$dir/sshd_config" <<-EOF
 		ListenAddress 127.0.0.1:$port

@@ -76,6 +76,7 @@ servers__launch_readme() { # ID DIR CHARTS PORT
 		block=${block//-c \"\$RUN\/nginx.conf\"/-c \"\$RUN\/nginx.conf\" -g \"user root root;\"}
 	fi
 	printf '%s\n' "$block" >"$dir/readme-block.sh"
+	# shellcheck disable=SC2034 # servers.sh reads it
 	SERVERS__LOG[$id]=$dir/readme.log
 	if ! (cd "$SERVERS_SRC" && STORE=${charts%/charts} bash -eu "$dir/readme-block.sh") \
 		</dev/null >"$dir/readme.log" 2>&1; then
@@ -298,6 +299,7 @@ readme-*)
 	# README.md's own stop line, in the server's RUN directory
 	stop=$(readme_block stop)
 	[ -n "$stop" ] || fail "README.md has no block <!-- servers:stop -->"
+	# shellcheck disable=SC2034 # the block reads RUN
 	(RUN=$SERVER_DIR && eval "$stop") || fail "README's stop line failed: $stop"
 	for i in $(seq 1 50); do servers__gone "$pid" && break; sleep 0.1; done
 	;;
