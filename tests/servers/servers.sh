@@ -51,6 +51,13 @@
 #                             the server, the ones serving a request too
 #                             (nginx workers, git http-backend, git-daemon's
 #                             and sshd's per-connection children)
+#   servers_wait_serving ID [SECONDS]
+#                             waits (default 10 s) until the server runs a git
+#                             request (a git upload-pack, receive-pack or
+#                             http-backend among its processes) and prints
+#                             that process's pid; 1 if none ran in time. A
+#                             fault test then kills the server mid-transfer
+#                             (the transfer must last: a large chart)
 #   servers_ssh_agent_start   starts an ssh-agent holding the ssh server's
 #                             client key (servers_start_ssh first); exports
 #                             SSH_AUTH_SOCK and SSH_AGENT_PID (libgit2's
@@ -261,6 +268,22 @@ servers_stop() { # ID [SIGNAL]
 	done 2>/dev/null   # and no "Killed" notice from bash
 	unset "SERVERS__PID[$id]"
 	return 0
+}
+
+servers_wait_serving() { # ID [SECONDS]
+	local id=$1 secs=${2:-10} i pid p
+	for ((i = 0; i < secs * 20; i++)); do
+		for pid in ${SERVERS__PID[$id]:-}; do
+			for p in $(servers__descendants "$pid"); do
+				if ps -o args= -p "$p" 2>/dev/null | grep -Eq 'upload-pack|receive-pack|http-backend'; then
+					echo "$p"
+					return 0
+				fi
+			done
+		done
+		sleep 0.05
+	done
+	return 1
 }
 
 servers_stop_all() {

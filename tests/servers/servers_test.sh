@@ -314,18 +314,50 @@ if out=$(git ls-remote "$url" 2>&1); then
 fi
 
 # 8. servers_stop ID KILL (fault tests) leaves no process of the server,
-# those serving a connection included
+# those serving a connection included; over git:// and ssh a fetch is held
+# open, servers_wait_serving must find its git upload-pack, and the kill
+# must end it
 case $transport in
 readme-*) ;;
 *)
 	start_server
 	sleep 0.2   # workers and helpers up
+	# a fetch held open where the transport allows it: the client sends
+	# nothing after connecting, so git upload-pack waits for it
+	client=""
+	case $transport in
+	git-daemon)
+		exec 4<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+		# pkt-line: 4 hex digits of length, then the request (NULs in it)
+		req="git-upload-pack /$chart.git"
+		printf '%04x%s\0host=127.0.0.1\0' $((4 + ${#req} + 1 + 14 + 1)) "$req" >&4
+		;;
+	ssh | ssh-agent)
+		mkfifo "$T/hold"
+		$SERVER_SSH_COMMAND -i "$SERVER_SSH_KEY" -p "$SERVER_PORT" "$SERVER_SSH_USER@127.0.0.1" \
+			"git-upload-pack '$charts/$chart.git'" <"$T/hold" >"$T/hold.out" 2>&1 &
+		client=$!
+		exec 4>"$T/hold"
+		;;
+	esac
+	serving=""
+	case $transport in
+	git-daemon | ssh | ssh-agent)
+		serving=$(servers_wait_serving "$SERVER_ID" 20) || fail "servers_wait_serving saw no request being served"
+		;;
+	esac
 	procs=$(for p in ${SERVERS__PID[$SERVER_ID]}; do echo "$p"; servers__descendants "$p"; done)
 	[ -n "$procs" ] || fail "no processes found for $SERVER_ID"
+	[ -z "$serving" ] || grep -qx "$serving" <<<"$procs" || fail "the serving process $serving is not the server's"
 	servers_stop "$SERVER_ID" KILL
 	for p in $procs; do
 		servers__gone "$p" || fail "process $p of $SERVER_ID survived servers_stop KILL: $(ps -o args= -p "$p")"
 	done
+	if [ -n "$client" ]; then
+		for i in $(seq 1 100); do kill -0 "$client" 2>/dev/null || break; sleep 0.05; done
+		if wait "$client"; then fail "the held ssh fetch ended well though its server was killed"; fi
+	fi
+	exec 4>&- || true
 	if (exec 3<>"/dev/tcp/127.0.0.1/$SERVER_PORT") 2>/dev/null; then
 		fail "port $SERVER_PORT still accepts after servers_stop KILL"
 	fi
