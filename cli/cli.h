@@ -72,9 +72,12 @@ struct cli_command {
 	const cli_opt *opts;
 	size_t nopts;
 	const char *pos[3];      /* names of the positional arguments, NULL-terminated */
-	int needs_store;         /* main opens ctx->store before run */
+	int needs_store;         /* 1: main opens ctx->store before run; 0: it only
+	                          * finds the store's path; CLI_NO_STORE: neither */
 	int (*run)(cli_ctx *ctx, const cli_args *a);
 };
+
+#define CLI_NO_STORE 2
 
 #define CLI_NOPTS(table) (sizeof(table) / sizeof((table)[0]))
 

@@ -98,7 +98,7 @@ const cli_command cli_cmd_hook = {
 	"The pre-receive hook of a clinic store's charts: refuses a push unless\n"
 	"every new commit is valid carelog history of that chart, and says why.\n"
 	"`carelog init --role clinic` installs it in every chart.\n",
-	NULL, 0, { "HOOK", NULL }, 0, run_hook,
+	NULL, 0, { "HOOK", NULL }, CLI_NO_STORE, run_hook,
 };
 
 /* ---- check ------------------------------------------------------------ */

@@ -401,9 +401,9 @@ static int run_command(cli_ctx *ctx, const cli_command *cmd, int argc, char **ar
 		return CLI_OK;
 	}
 	rc = check_args(cmd, &a);
-	if (rc == CLI_OK)
+	if (rc == CLI_OK && cmd->needs_store != CLI_NO_STORE)
 		rc = resolve_store(ctx, &store_buf, store_opt);
-	if (rc == CLI_OK && cmd->needs_store) {
+	if (rc == CLI_OK && cmd->needs_store == 1) {
 		/* CARELOG_LOCK_TIMEOUT_MS: how long a write waits for another writer */
 		carelog_open_options o = CARELOG_OPEN_OPTIONS_INIT;
 		const char *t = getenv("CARELOG_LOCK_TIMEOUT_MS");

@@ -30,6 +30,7 @@ typedef struct {
 	int rejected;            /* the push was refused for a ref */
 	char reject_msg[256];
 	int cred_tries;
+	int port;                /* of an ssh:// URL, for the host key check */
 } chart_ctx;
 
 /* ---- the sync lock ---------------------------------------------------- */
@@ -94,6 +95,36 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 	return GIT_PASSTHROUGH;
 }
 
+/* ssh: the host key must be the known one (libgit2 1.5 leaves this to us);
+ * TLS: libgit2's own verification decides, never turned off. */
+static int certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
+{
+	chart_ctx *x = payload;
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return GIT_PASSTHROUGH;
+	if (carelog__ssh_hostkey_check((const git_cert_hostkey *)cert, host, x->port) < 0) {
+		git_error_set_str(GIT_ERROR_SSH, carelog_error_last()->message);
+		return GIT_ECERTIFICATE;
+	}
+	return 0;
+}
+
+/* The port of an ssh:// URL (22 when it names none); 0 for other URLs. */
+static int ssh_port(const char *url)
+{
+	const char *a, *end, *colon;
+	if (strncmp(url, "ssh://", 6) != 0)
+		return 0;
+	a = url + 6;
+	end = a + strcspn(a, "/");
+	for (const char *at = a; at < end; at++)
+		if (*at == '@')
+			a = at + 1;
+	colon = memchr(a, ':', (size_t)(end - a));
+	return colon ? atoi(colon + 1) : 22;
+}
+
 static int report(chart_ctx *x, carelog_sync_phase phase, size_t done, size_t total, size_t bytes)
 {
 	carelog_sync_progress p = { x->remote, x->patient, phase, done, total, bytes };
@@ -133,6 +164,7 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 static void set_callbacks(git_remote_callbacks *cb, chart_ctx *x)
 {
 	cb->credentials = credentials_cb;
+	cb->certificate_check = certificate_cb;
 	cb->transfer_progress = fetch_progress_cb;
 	cb->push_transfer_progress = push_progress_cb;
 	cb->push_update_reference = push_ref_cb;
@@ -511,7 +543,7 @@ static int sync_remote(carelog_store *s, const char *name, const char *url, cons
 	int failed = 0;
 	for (size_t i = 0; i < ncharts; i++) {
 		carelog_sync_result res = { name, charts[i], 0, NULL, 0, 0, 0, 0, 0 };
-		chart_ctx x = { s, opts, name, charts[i], 0, 0, "", 0 };
+		chart_ctx x = { s, opts, name, charts[i], 0, 0, "", 0, ssh_port(url) };
 		char *chart_url = carelog__strdupf("%s/%s.git", url, charts[i]);
 		int rc;
 		carelog_error_clear();

@@ -24,6 +24,11 @@
 
 #define CARELOG__INCOMING_REF "refs/carelog/incoming"
 
+/* ssh_hostkey.c: 0 if `hk` is the key known for host (and port, when not
+ * 22) in $CARELOG_SSH_KNOWN_HOSTS or ~/.ssh/known_hosts; else
+ * CARELOG_EREMOTE saying whether the host is unknown or its key changed. */
+int carelog__ssh_hostkey_check(const git_cert_hostkey *hk, const char *host, int port);
+
 /* remotes.c */
 int carelog__remotes_load(json_t **out, carelog_store *s);
 int carelog__remote_url(char **url, carelog_store *s, const char *name);

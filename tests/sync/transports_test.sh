@@ -47,6 +47,25 @@ ssh-key | ssh-agent) servers_start_ssh "$CLINIC/charts" ;;
 esac || { fail "the $T server did not start"; finish; }
 URL=$SERVER_URL
 case $T in
+ssh-key | ssh-agent)
+	section "ssh: the server's host key is checked"
+	export CARELOG_SSH_KNOWN_HOSTS=$TMP/none
+	on "$TMP/probe" init
+	on "$TMP/probe" remote add clinic "$URL"
+	on "$TMP/probe" sync --patient "$P"
+	expect_rc 1
+	expect_stderr_re "is not a known ssh host"
+	sed 's/ [A-Za-z0-9+\/]*=*$/ AAAAC3NzaC1lZDI1NTE5AAAAIKq0qqmGSC0yD+ZqkB3nBXWn3gbLo4oi2zRUjzL0j0Zz/' \
+		"$SERVER_SSH_KNOWN_HOSTS" >"$TMP/wrong_known_hosts"
+	export CARELOG_SSH_KNOWN_HOSTS=$TMP/wrong_known_hosts
+	on "$TMP/probe" sync --patient "$P"
+	expect_rc 1
+	expect_stderr_re "host key of .* is not the one"
+	check "nothing came in from an unverified host" test ! -e "$TMP/probe/charts/$P.git"
+	export CARELOG_SSH_KNOWN_HOSTS=$SERVER_SSH_KNOWN_HOSTS
+	;;
+esac
+case $T in
 ssh-key)
 	export CARELOG_SSH_KEY=$SERVER_SSH_KEY
 	unset SSH_AUTH_SOCK
