@@ -24,6 +24,9 @@
 
 #define CARELOG__INCOMING_REF "refs/carelog/incoming"
 
+/* The first line of a git bundle, format v2 (bundle.c, bundle_apply.c). */
+#define CARELOG__BUNDLE_SIGNATURE "# v2 git bundle"
+
 /* remotes.c */
 int carelog__remotes_load(json_t **out, carelog_store *s);
 int carelog__remote_url(char **url, carelog_store *s, const char *name);
