@@ -274,8 +274,9 @@ static int scan_cb(const char *root, const git_tree_entry *e, void *payload)
 			snprintf(x->patient, sizeof(x->patient), "%s", p);
 			snprintf(x->first, sizeof(x->first), "%s", path);
 		} else if (strcmp(p, x->patient) != 0) {
-			x->rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: %s: a record of patient %s, while %s "
-				"is one of patient %s (a chart holds one patient's records)", x->commit, path, p, x->first, x->patient);
+			x->rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s holds records of two patients: %s is one "
+				"of patient %s, %s one of patient %s (a chart holds one patient's records)", x->commit, x->first,
+				x->patient, path, p);
 		}
 	}
 	json_decref(rec);
