@@ -43,11 +43,8 @@ static int read_line(char *buf, size_t cap, size_t *len, FILE *f)
 {
 	int ch;
 	*len = 0;
-	while ((ch = getc(f)) != EOF && ch != '\n') {
-		if (ch == '\0' || *len + 1 >= cap)
-			return 1;
+	while ((ch = getc(f)) != EOF && ch != '\n' && ch != '\0' && *len + 1 < cap)
 		buf[(*len)++] = (char)ch;
-	}
 	buf[*len] = '\0';
 	return ch == '\n' ? 0 : 1;
 }

@@ -129,10 +129,29 @@ assert_eq "$(head_of "$B" "$P")" "$(head_of "$A" "$P")" "B fast-forwarded to A"
 assert_eq "$(timeline "$B" "$P")" "$(timeline "$A" "$P")" "same timeline --json after the increment"
 SHARED=$(head_of "$B" "$P")
 
-section "incremental: a store without the base refuses it, naming the commit"
+section "incremental: nothing new since the remote's last main"
+use "$A"
+run bundle create "$P" "$TMP/nothing.bundle" --since hub
+expect_ok
 use "$C"
 run init --device phone-c
 expect_ok
+use "$A"
+run sync hub --quiet
+expect_ok
+run bundle create "$P" "$TMP/nothing.bundle" --since hub
+expect_ok
+assert_eq "$(grep -ac "^-$(head_of "$A" "$P") " "$TMP/nothing.bundle")" 1 "the prerequisite is the head itself"
+if git -C "$TMP/clone" fetch -q "$TMP/inc.bundle" main && git -C "$TMP/clone" bundle verify "$TMP/nothing.bundle" >"$TMP/.v" 2>&1; then pass; else
+	fail "git bundle verify of a bundle with nothing new: $(cat "$TMP/.v")"
+fi
+use "$B"
+snapshot "$P"
+applies "$TMP/nothing.bundle" "^$P: received 0$"
+expect_unchanged
+
+section "incremental: a store without the base refuses it, naming the commit"
+use "$C"
 run bundle apply "$TMP/inc.bundle"
 expect_failure "builds on commit $BASE"
 assert_eq "$(ls -A "$C/charts" | wc -l)" 0 "no chart and no quarantine left"
@@ -212,6 +231,15 @@ snapshot "$P"
 run bundle apply "$TMP/kind_change.bundle"
 expect_usage "${EVIL_COMMIT:0:12}.*$(ere_quote "$NPATH")"
 expect_unchanged
+
+head -c 70000 /dev/zero | tr '\0' 'x' >"$TMP/evil/$NPATH"
+hostile oversized "a record file over the size cap"
+refused oversized "$(ere_quote "$NPATH"): 70000 bytes, more than a record may hold"
+
+rm "$TMP/evil/$NPATH"
+ln -s /etc/passwd "$TMP/evil/$NPATH"
+hostile symlink "a record turned into a symbolic link"
+refused symlink "$(ere_quote "$NPATH"): (not a plain file|deletes a record)"
 
 git -C "$TMP/evil" rm -q "$NPATH"
 hostile deletion "a record deleted"
