@@ -13,7 +13,6 @@
  * is merged. A refused bundle leaves the chart's files, head and index as
  * they were.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,42 +165,6 @@ out:
 	return rc;
 }
 
-/* Moves the quarantine's pack files into chart `to` (each .pack before its
- * .idx, which is what makes a pack visible), then fsyncs that folder. */
-static int move_packs(carelog__chart *from, carelog__chart *to)
-{
-	char *src = carelog__strdupf("%s/objects/pack", from->dir), *dst = carelog__strdupf("%s/objects/pack", to->dir);
-	int rc = src && dst ? 0 : CARELOG_ENOMEM;
-
-	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		DIR *d = opendir(src);
-		struct dirent *e;
-		if (d == NULL) {
-			rc = carelog__fail(CARELOG_EIO, "cannot read %s: %s", src, strerror(errno));
-			break;
-		}
-		while (rc == 0 && (e = readdir(d)) != NULL) {
-			size_t len = strlen(e->d_name);
-			int is_pack = len > 5 && strcmp(e->d_name + len - 5, ".pack") == 0;
-			char a[4200], b[4200];
-			if (strncmp(e->d_name, "pack-", 5) != 0 || is_pack != (pass == 0))
-				continue;
-			snprintf(a, sizeof(a), "%s/%s", src, e->d_name);
-			snprintf(b, sizeof(b), "%s/%s", dst, e->d_name);
-			if (rename(a, b) < 0)
-				rc = carelog__fail(CARELOG_EIO, "cannot move %s into chart %s: %s", a, to->patient, strerror(errno));
-		}
-		closedir(d);
-	}
-	if (rc == 0)
-		rc = carelog__fsync_dir(dst);
-	if (rc == 0 && git_odb_refresh(to->odb) < 0)
-		rc = carelog__git_fail(-1, "cannot see the bundle's objects in the chart");
-	free(src);
-	free(dst);
-	return rc;
-}
-
 /* ---- whose chart ------------------------------------------------------------ */
 
 /* The chart that holds a bundle's prerequisites, each on its main. */
@@ -311,28 +274,22 @@ out:
 	return rc;
 }
 
-static int see_chart(carelog__chart *q, carelog__chart *c)
-{
-	char *objects = carelog__strdupf("%s/objects", c->dir);
-	int rc = objects ? git_odb_add_disk_alternate(q->odb, objects) : CARELOG_ENOMEM;
-	if (rc < 0 && rc != CARELOG_ENOMEM)
-		rc = carelog__git_fail(rc, "cannot read the chart beside the bundle");
-	free(objects);
-	return rc;
-}
-
 /* ---- merging it in ---------------------------------------------------------- */
 
+/* Takes the quarantine `q` (its packs move into `c`, or it is dropped). */
 static int merge_into(size_t *received, carelog_store *s, carelog__chart *q, carelog__chart *c, const git_oid *tip)
 {
 	git_oid head, new_head;
 	int rc;
 
-	if ((rc = carelog__chart_head(&head, c)) < 0)
+	if ((rc = carelog__chart_head(&head, c)) < 0) {
+		carelog__chart_discard_temp(q);
 		return rc;
+	}
 	/* the chart may already hold all of it (the same bundle, applied again) */
-	if (!git_oid_equal(&head, tip) && git_graph_descendant_of(c->repo, &head, tip) != 1 &&
-	    (rc = move_packs(q, c)) < 0)
+	if (git_oid_equal(&head, tip) || git_graph_descendant_of(c->repo, &head, tip) == 1)
+		carelog__chart_discard_temp(q);
+	else if ((rc = carelog__chart_quarantine_accept(c, q)) < 0)
 		return rc;
 	if ((rc = carelog__integrate(&new_head, s, c, tip, "bundle")) < 0 ||
 	    (rc = carelog__count_changed_records(received, c->repo, &head, &new_head)) < 0)
@@ -346,12 +303,15 @@ static int merge_into(size_t *received, carelog_store *s, carelog__chart *q, car
 	return 0;
 }
 
+/* Takes the quarantine `q`: its packs go into the new chart. */
 static int create_from(size_t *received, carelog_store *s, carelog__chart *q, const char *patient, const git_oid *tip)
 {
 	carelog__chart *tmp = NULL, *c = NULL;
 	int rc = carelog__chart_create_temp(&tmp, s, patient);
 
-	if (rc == 0 && (rc = move_packs(q, tmp)) < 0)
+	if (rc < 0)
+		carelog__chart_discard_temp(q);
+	else if ((rc = carelog__chart_quarantine_accept(tmp, q)) < 0)
 		carelog__chart_discard_temp(tmp);
 	if (rc == 0 && (rc = carelog__install_new_chart(&c, s, tmp, tip)) == 0)
 		rc = carelog__count_changed_records(received, c->repo, NULL, tip);
@@ -369,19 +329,20 @@ static int apply(char patient[CARELOG_ID_BUFSIZE], size_t *received, carelog_sto
 		return rc;
 	if ((rc = carelog__chart_create_temp(&q, s, "bundle")) < 0)
 		return rc;
-	if ((c && (rc = see_chart(q, c)) < 0) || (rc = index_pack(q, b)) < 0)
+	if ((c && (rc = carelog__chart_see(q, c)) < 0) || (rc = index_pack(q, b)) < 0)
 		goto out;
 	if (c)
 		memcpy(patient, c->patient, CARELOG_ID_BUFSIZE);
 	else if ((rc = tip_patient(patient, q, b)) < 0)
 		goto out;
 	if (!c && carelog__chart_exists(s, patient) &&
-	    ((rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = see_chart(q, c)) < 0))
+	    ((rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = carelog__chart_see(q, c)) < 0))
 		goto out;
 	if ((c && (rc = carelog__chart_head(&head, c)) < 0) ||
 	    (rc = carelog__validate_history(q->repo, patient, &b->tip, c ? &head : NULL)) < 0)
 		goto out;
 	rc = c ? merge_into(received, s, q, c, &b->tip) : create_from(received, s, q, patient, &b->tip);
+	q = NULL; /* taken by either */
 out:
 	carelog__chart_discard_temp(q);
 	return rc;

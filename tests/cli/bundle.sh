@@ -6,11 +6,6 @@
 # with the commit and path named, the target chart left as it was.
 source "$(dirname "$0")/lib.sh" "$@"
 
-# libgit2 1.5 leaks a pcre2 match block in git_remote_create_anonymous (a
-# config regex that does not match); `carelog sync` below goes through it.
-printf 'leak:libpcre2-8.so\n' >"$TMP/lsan.supp"
-export LSAN_OPTIONS=suppressions=$TMP/lsan.supp:print_suppressions=0
-
 A=$TMP/a
 B=$TMP/b
 C=$TMP/c
