@@ -167,31 +167,48 @@ out:
 
 /* ---- whose chart ------------------------------------------------------------ */
 
-/* The chart that holds a bundle's prerequisites, each on its main. */
-static int prereq_chart(carelog__chart **out, carelog_store *s, const bundle_in *b)
+static int on_main(carelog__chart *c, const git_oid *id)
+{
+	git_oid head;
+	if (carelog__chart_head(&head, c) < 0) {
+		carelog_error_clear();
+		return 0;
+	}
+	return git_oid_equal(&head, id) || git_graph_descendant_of(c->repo, &head, id) == 1;
+}
+
+/* The chart whose main holds commit `id`, or NULL: a commit id names its
+ * whole history, records and all, so that is the chart it belongs to. */
+static int chart_holding(carelog__chart **out, carelog_store *s, const git_oid *id)
 {
 	char **ids = NULL;
 	size_t n = 0;
-	carelog__chart *c = NULL;
-	git_oid head;
 	int rc = carelog__chart_list(&ids, &n, s);
 
-	for (size_t i = 0; rc == 0 && i < n && c == NULL; i++) {
+	*out = NULL;
+	for (size_t i = 0; rc == 0 && i < n && *out == NULL; i++) {
 		carelog__chart *maybe;
-		if ((rc = carelog__chart_get(&maybe, s, ids[i])) == 0 && git_odb_exists(maybe->odb, &b->prereqs[0]))
-			c = maybe;
+		if ((rc = carelog__chart_get(&maybe, s, ids[i])) == 0 && git_odb_exists(maybe->odb, id) && on_main(maybe, id))
+			*out = maybe;
 	}
 	carelog__chart_list_free(ids, n);
+	return rc;
+}
+
+/* The chart that holds a bundle's prerequisites, each on its main. */
+static int prereq_chart(carelog__chart **out, carelog_store *s, const bundle_in *b)
+{
+	carelog__chart *c = NULL;
+	int rc = chart_holding(&c, s, &b->prereqs[0]);
+
 	if (rc < 0)
 		return rc;
 	if (c == NULL)
 		return carelog__fail(CARELOG_ENOTFOUND, "bundle %s builds on commit %s, which no chart in this store has "
 			"(apply the bundles made before it first, or ask for one made without --since)", b->file,
 			git_oid_tostr_s(&b->prereqs[0]));
-	if ((rc = carelog__chart_head(&head, c)) < 0)
-		return rc;
-	for (size_t i = 0; i < b->nprereqs; i++)
-		if (!git_oid_equal(&head, &b->prereqs[i]) && git_graph_descendant_of(c->repo, &head, &b->prereqs[i]) != 1)
+	for (size_t i = 1; i < b->nprereqs; i++)
+		if (!on_main(c, &b->prereqs[i]))
 			return carelog__fail(CARELOG_ENOTFOUND, "bundle %s builds on commit %s, which chart %s does not have "
 				"(apply the bundles made before it first, or ask for one made without --since)", b->file,
 				git_oid_tostr_s(&b->prereqs[i]), c->patient);
@@ -318,6 +335,29 @@ static int create_from(size_t *received, carelog_store *s, carelog__chart *q, co
 	return rc;
 }
 
+/* Whose chart the indexed bundle is: the chart holding its prerequisites
+ * (already `*c`), or one whose main holds its tip (then it brings nothing),
+ * or the patient every record in its tip names (`*c` NULL when the store
+ * lacks that chart). `q` is given c's objects to read. */
+static int whose(carelog__chart **c, char patient[CARELOG_ID_BUFSIZE], carelog_store *s, carelog__chart *q,
+	const bundle_in *b)
+{
+	int rc;
+
+	if (*c == NULL && (rc = chart_holding(c, s, &b->tip)) < 0)
+		return rc;
+	if (*c == NULL) {
+		if ((rc = tip_patient(patient, q, b)) < 0)
+			return rc;
+		if (carelog__chart_exists(s, patient) && (rc = carelog__chart_get(c, s, patient)) < 0)
+			return rc;
+	}
+	if (*c == NULL)
+		return 0;
+	memcpy(patient, (*c)->patient, CARELOG_ID_BUFSIZE);
+	return b->nprereqs ? 0 : carelog__chart_see(q, *c); /* with prerequisites, it already can */
+}
+
 /* Everything after the header: index, decide whose chart, check, bring in. */
 static int apply(char patient[CARELOG_ID_BUFSIZE], size_t *received, carelog_store *s, bundle_in *b)
 {
@@ -329,14 +369,9 @@ static int apply(char patient[CARELOG_ID_BUFSIZE], size_t *received, carelog_sto
 		return rc;
 	if ((rc = carelog__chart_create_temp(&q, s, "bundle")) < 0)
 		return rc;
-	if ((c && (rc = carelog__chart_see(q, c)) < 0) || (rc = index_pack(q, b)) < 0)
-		goto out;
-	if (c)
-		memcpy(patient, c->patient, CARELOG_ID_BUFSIZE);
-	else if ((rc = tip_patient(patient, q, b)) < 0)
-		goto out;
-	if (!c && carelog__chart_exists(s, patient) &&
-	    ((rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = carelog__chart_see(q, c)) < 0))
+	/* a thin pack's deltas resolve against the prerequisites' chart */
+	if ((c && (rc = carelog__chart_see(q, c)) < 0) || (rc = index_pack(q, b)) < 0 ||
+	    (rc = whose(&c, patient, s, q, b)) < 0)
 		goto out;
 	if ((c && (rc = carelog__chart_head(&head, c)) < 0) ||
 	    (rc = carelog__validate_history(q->repo, patient, &b->tip, c ? &head : NULL)) < 0)
