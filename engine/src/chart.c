@@ -428,18 +428,25 @@ int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const cha
 	return temp_chart(out, s, patient);
 }
 
-int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__chart *c)
+int carelog__chart_see(carelog__chart *q, carelog__chart *c)
 {
 	char *objects = carelog__strdupf("%s/objects", c->dir);
 	int rc;
 	if (objects == NULL)
 		return CARELOG_ENOMEM;
-	if ((rc = temp_chart(out, s, c->patient)) == 0 && (rc = git_odb_add_disk_alternate((*out)->odb, objects)) < 0) {
+	if ((rc = git_odb_add_disk_alternate(q->odb, objects)) < 0)
 		rc = carelog__git_fail(rc, "cannot set up the quarantine");
+	free(objects);
+	return rc;
+}
+
+int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__chart *c)
+{
+	int rc = temp_chart(out, s, c->patient);
+	if (rc == 0 && (rc = carelog__chart_see(*out, c)) < 0) {
 		carelog__chart_discard_temp(*out);
 		*out = NULL;
 	}
-	free(objects);
 	return rc;
 }
 

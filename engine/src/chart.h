@@ -77,6 +77,11 @@ int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const cha
 int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__chart *c);
 int carelog__chart_quarantine_accept(carelog__chart *c, carelog__chart *q);
 
+/* Lets temporary chart `q` read chart c's objects (an alternate), as a
+ * quarantine does: for a bundle, whose chart is known only once its pack
+ * has been read into `q`. */
+int carelog__chart_see(carelog__chart *q, carelog__chart *c);
+
 /* Removes temporary charts left by writers that died (the caller holds the
  * store lock, so no live carelog writer is making one). */
 void carelog__charts_sweep(carelog_store *s);

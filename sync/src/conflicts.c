@@ -80,7 +80,6 @@ static int count_cb(const char *id, const char *path, const git_oid *blob, void 
 	return 0;
 }
 
-int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *commit);
 int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *commit)
 {
 	*n = 0;

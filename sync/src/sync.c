@@ -17,7 +17,6 @@
 
 #include "carelog/sync.h"
 #include "error.h"
-#include "index.h"
 #include "record_id.h"
 #include "sync_internal.h"
 
@@ -322,52 +321,6 @@ static int create_remote_chart(const char *dir)
 
 /* ---- one chart -------------------------------------------------------- */
 
-static int is_descendant(git_repository *repo, const git_oid *a, const git_oid *b)
-{
-	return git_oid_equal(a, b) || git_graph_descendant_of(repo, a, b) == 1;
-}
-
-/* Under the store lock: brings `incoming` into the chart's main. *new_head
- * receives the result. */
-static int integrate(git_oid *new_head, carelog_store *s, carelog__chart *c, const git_oid *incoming,
-	const char *remote)
-{
-	git_oid head;
-	int rc = 0;
-
-	for (int attempt = 0; attempt < CARELOG__SYNC_ATTEMPTS; attempt++) {
-		carelog__put *puts = NULL;
-		size_t nputs = 0;
-		git_oid parents[2], merged;
-		char msg[160];
-
-		if ((rc = carelog__chart_head(&head, c)) < 0)
-			return rc;
-		if (is_descendant(c->repo, &head, incoming)) {
-			*new_head = head;
-			return 0;
-		}
-		if (is_descendant(c->repo, incoming, &head)) {
-			rc = carelog__chart_publish(c, incoming, &head);
-			*new_head = *incoming;
-		} else {
-			if ((rc = carelog__merge_puts(&puts, &nputs, c->repo, &head, incoming)) < 0)
-				return rc;
-			parents[0] = head;
-			parents[1] = *incoming;
-			snprintf(msg, sizeof(msg), "merge %s", remote);
-			rc = carelog__chart_stage_parents(&merged, c, parents, 2, puts, nputs, msg, s->author, s->device);
-			free(puts);
-			if (rc == 0)
-				rc = carelog__chart_publish(c, &merged, &head);
-			*new_head = merged;
-		}
-		if (rc != CARELOG_EMOVED)
-			return rc;
-	}
-	return rc;
-}
-
 static void set_tracking(git_repository *repo, const char *remote, const git_oid *at)
 {
 	char ref[256];
@@ -388,14 +341,11 @@ static void drop_incoming(git_repository *repo)
 	git_error_clear();
 }
 
-int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *commit);
-
 /* A chart the store lacks: fetched into a temporary chart, checked whole,
  * then put in place. */
 static int clone_chart(carelog_sync_result *res, carelog_store *s, const char *url, chart_ctx *x)
 {
 	carelog__chart *tmp = NULL, *c = NULL;
-	git_reference *ref = NULL;
 	git_oid incoming;
 	int have, rc;
 
@@ -409,26 +359,9 @@ static int clone_chart(carelog_sync_result *res, carelog_store *s, const char *u
 	}
 	if ((rc = carelog__validate_history(tmp->repo, x->patient, &incoming, NULL)) < 0)
 		goto fail;
-	if ((rc = git_reference_create(&ref, tmp->repo, CARELOG__REF, &incoming, 0, NULL)) < 0) {
-		rc = carelog__git_fail(rc, "cannot set the new chart's head");
-		goto fail;
-	}
-	git_reference_free(ref);
 	drop_incoming(tmp->repo);
 	set_tracking(tmp->repo, x->remote, &incoming);
-	if ((rc = carelog__lock(s)) < 0)
-		goto fail;
-	if (carelog__chart_exists(s, x->patient)) {
-		carelog__unlock(s);
-		carelog__chart_discard_temp(tmp);
-		return carelog__fail(CARELOG_EMOVED, "chart %s appeared while it was fetched; sync again", x->patient);
-	}
-	rc = carelog__chart_install(&c, s, tmp);
-	tmp = NULL;
-	if (rc == 0)
-		rc = carelog__index_catchup(s, c);
-	carelog__unlock(s);
-	if (rc < 0)
+	if ((rc = carelog__install_new_chart(&c, s, tmp, &incoming)) < 0)
 		return rc;
 	res->cloned = 1;
 	if ((rc = carelog__count_changed_records(&res->received, c->repo, NULL, &incoming)) < 0 ||
@@ -492,15 +425,7 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 		}
 		if ((rc = carelog__chart_head(&head, c)) < 0 || (rc = fetch_checked(&have, &incoming, s, c, &head, url, x)) < 0)
 			return rc;
-		if ((rc = carelog__lock(s)) < 0)
-			return rc;
-		if (have)
-			rc = integrate(&new_head, s, c, &incoming, x->remote);
-		else
-			rc = carelog__chart_head(&new_head, c);
-		if (rc == 0)
-			rc = carelog__index_catchup(s, c);
-		carelog__unlock(s);
+		rc = carelog__integrate(&new_head, s, c, have ? &incoming : NULL, x->remote);
 		if (rc < 0)
 			return rc;
 		if ((rc = carelog__count_changed_records(&got, c->repo, &head, &new_head)) < 0)

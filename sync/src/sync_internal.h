@@ -29,6 +29,9 @@
  * CARELOG_EREMOTE saying whether the host is unknown or its key changed. */
 int carelog__ssh_hostkey_check(const git_cert_hostkey *hk, const char *host, int port);
 
+/* The first line of a git bundle, format v2 (bundle.c, bundle_apply.c). */
+#define CARELOG__BUNDLE_SIGNATURE "# v2 git bundle"
+
 /* remotes.c */
 int carelog__remotes_load(json_t **out, carelog_store *s);
 int carelog__remote_url(char **url, carelog_store *s, const char *name);
@@ -51,6 +54,23 @@ int carelog__merge_puts(carelog__put **puts, size_t *nputs, git_repository *repo
 
 /* Reads a blob as a parsed record (NULL on any failure, error set). */
 json_t *carelog__blob_record(git_repository *repo, const git_oid *blob);
+
+/* conflicts.c: the open conflicts in `commit`'s tree. */
+int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *commit);
+
+/* integrate.c: under the store lock, brings `incoming` (checked, its
+ * objects in the chart) into the chart's main: a fast-forward, or the
+ * record-aware merge committed as "merge <source>" (again when a writer
+ * moved the head meanwhile, bounded); then catches up the index. `incoming`
+ * NULL only catches up. *new_head receives the chart's head. */
+int carelog__integrate(git_oid *new_head, carelog_store *s, carelog__chart *c, const git_oid *incoming,
+	const char *source);
+
+/* integrate.c: puts a temporary chart (carelog__chart_create_temp) holding a
+ * checked history in place with main at `tip`, under the store lock, and
+ * catches up the index. `tmp` is consumed (discarded on failure);
+ * CARELOG_EMOVED if the chart appeared in the store meanwhile. */
+int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip);
 
 /* Counts record paths that differ between two commits' trees (either may
  * be NULL: the empty tree). */

@@ -2,7 +2,9 @@
 # Seeded randomized convergence test. Four stores (a clinic and three
 # phones), every store a remote of every other (path remotes: each store's
 # charts/ is a hub the others push into), ROUNDS rounds of random writes,
-# amends, voids, resolves and syncs through random hubs. Then everyone syncs
+# amends, voids, resolves, syncs through random hubs and bundles carried by
+# hand (all of a chart, or --since what the receiver had at the last sync
+# with it). Then everyone syncs
 # with the clinic until quiet, and:
 #   - every store holds the same tree id for the chart;
 #   - `timeline --json --all` and `conflicts --json` are identical everywhere;
@@ -49,7 +51,7 @@ done
 IDS=()
 
 section "random rounds"
-syncs=0 writes=0 amends=0 voids=0 resolves=0 conflicts_seen=0
+syncs=0 writes=0 amends=0 voids=0 resolves=0 bundles=0 conflicts_seen=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	s=$(pick "${NAMES[@]}")
 	a=$((RANDOM % 10))
@@ -78,6 +80,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			[ "$RC" -eq 0 ] && resolves=$((resolves + 1))
 			[ "$RC" -le 2 ] && pass || fail "resolve crashed"
 		fi
+	elif [ $a -eq 9 ] && [ $((RANDOM % 2)) -eq 0 ]; then
+		to=$(pick "${NAMES[@]}")
+		[ "$to" = "$s" ] && to=clinic
+		[ "$to" = "$s" ] && to=anna
+		rm -f "$TMP/hand.bundle"
+		[ $((RANDOM % 2)) -eq 0 ] && on "$s" bundle create "$P" "$TMP/hand.bundle" --since "$to"
+		# --since is refused (rc 1) until $s has synced with $to: then all of it
+		[ -s "$TMP/hand.bundle" ] || on "$s" bundle create "$P" "$TMP/hand.bundle"
+		expect_ok
+		on "$to" bundle apply "$TMP/hand.bundle"
+		expect_ok
+		expect_stdout_re "^$P: received [0-9]+$"
+		bundles=$((bundles + 1))
 	else
 		hub=$(pick "${NAMES[@]}")
 		[ "$hub" = "$s" ] && hub=clinic
@@ -89,7 +104,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		[ "${c:-0}" -gt "$conflicts_seen" ] && conflicts_seen=$c
 	fi
 done
-echo "writes $writes, amends $amends, voids $voids, resolves $resolves, syncs $syncs, most conflicts open at once $conflicts_seen"
+echo "writes $writes, amends $amends, voids $voids, resolves $resolves, syncs $syncs, bundles $bundles, most conflicts open at once $conflicts_seen"
+check "bundles were exchanged" test "$bundles" -gt 0
 
 section "everyone syncs with the clinic until quiet"
 for pass_no in 1 2 3; do

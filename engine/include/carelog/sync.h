@@ -185,6 +185,51 @@ CARELOG_EXTERN(int) carelog_store_set_hook(carelog_store *s, const char *program
  */
 CARELOG_EXTERN(int) carelog_check_push(const char *old_hex, const char *new_hex, const char *ref);
 
+/* ---- bundles (sneakernet) --------------------------------------------- */
+
+/**
+ * Writes the chart of `patient` to `file` as a git bundle (format v2, which
+ * `git bundle verify FILE` and `git clone FILE` accept): all of its history,
+ * or with `since_remote` only what that remote had not seen when the chart
+ * last synced with it (its `refs/remotes/<remote>/main`, which the bundle
+ * names as its prerequisite). The file is written atomically and durably
+ * (a temp file beside it, fsynced, renamed); it holds the patient's records,
+ * so it is created readable by its owner only. A chart that has nothing new
+ * for the remote gives a bundle of its prerequisite alone.
+ * @return 0; CARELOG_ENOTFOUND for an unknown patient or remote, or when the
+ *         chart has never synced with `since_remote` (the message names it);
+ *         CARELOG_EINVALID for a missing patient or file; CARELOG_EIO when
+ *         the file cannot be written (no partial file is left).
+ */
+CARELOG_EXTERN(int) carelog_bundle_create(carelog_store *s, const char *patient, const char *file,
+	const char *since_remote);
+
+/**
+ * Applies a bundle made by carelog_bundle_create (or by `git bundle create
+ * FILE main`, `HEAD main` with it): the header must be format v2 with
+ * exactly one refs/heads/main (HEAD, if listed, the same commit) and each
+ * prerequisite on the main of a chart in the store. The chart it belongs to
+ * is the patient every record in its tip names (the prerequisites' chart
+ * when it has any). Everything in it is checked as a sync checks a fetch
+ * (carelog_sync): paths, records, patients, deletions, roots, sizes; then
+ * it is merged into the chart as a sync merges (conflicts kept), or becomes
+ * the chart when the store lacks it, and the index catches up. Applying a
+ * bundle twice changes nothing the second time.
+ *
+ * @param patient_out receives the chart's patient on success (may be NULL)
+ * @param received    receives how many records are new or changed here
+ *                    (may be NULL)
+ * @return 0; CARELOG_EREMOTE when the bundle is refused (not a v2 bundle, a
+ *         damaged or cut short pack, a history that fails the checks: the
+ *         message names the commit and path); CARELOG_ENOTFOUND when the
+ *         file does not exist or a prerequisite commit is not in the store
+ *         (the message names it); CARELOG_EINVALID for a missing file name;
+ *         CARELOG_ELOCKED, CARELOG_EIO as for writes. On any error the
+ *         store's charts, their heads and the index are as they were.
+ */
+CARELOG_EXTERN(int) carelog_bundle_apply(carelog_store *s, const char *file, char patient_out[CARELOG_ID_BUFSIZE],
+	size_t *received);
+
 CARELOG_END_DECL
 
 #endif
