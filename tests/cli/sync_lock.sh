@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Two syncs of one store never interleave: while another sync holds the
+# store's sync lock, a sync waits for it (bounded by CARELOG_LOCK_TIMEOUT_MS)
+# and then fails clearly, changing nothing; once the lock is free it runs.
+# Writers are not held up by a sync's lock.
+source "$(dirname "$0")/lib.sh" "$@"
+command -v flock >/dev/null || { echo "FATAL: flock (util-linux) is required" >&2; exit 1; }
+
+CLINIC=$TMP/clinic
+on() { local s=$1; shift; run_raw --store "$s" "$@"; }
+
+section "setup"
+on "$CLINIC" init --role clinic
+expect_ok
+run init --device phone
+expect_ok
+run patient add --name Ada
+expect_id
+P=$ID
+run remote add clinic "$CLINIC/charts"
+expect_ok
+
+section "another sync holds the lock: this one waits, then fails clearly"
+flock "$STORE/sync.lock" sleep 3 &
+holder=$!
+for _ in $(seq 100); do flock -n "$STORE/sync.lock" true || break; sleep 0.02; done
+snapshot "$P"
+start=$(date +%s%N)
+CARELOG_LOCK_TIMEOUT_MS=400 run sync
+waited=$((($(date +%s%N) - start) / 1000000))
+expect_failure "another sync of store .* is running"
+check "it waited for the lock (${waited} ms) before giving up" test "$waited" -ge 350
+expect_unchanged
+check "the clinic got nothing" test ! -e "$CLINIC/charts/$P.git"
+
+section "a writer is not held up by the sync lock"
+CARELOG_LOCK_TIMEOUT_MS=400 run dose "$P" --drug sirolimus --amount 1 --unit mg
+expect_id
+
+section "once the lock is free, the waiting sync runs"
+CARELOG_LOCK_TIMEOUT_MS=10000 run sync --json
+expect_ok
+expect_json '.[0].sent' "2"
+wait "$holder"
+
+finish
