@@ -103,10 +103,10 @@ static int complete(json_t *rec, int *stamp, int *time_defaulted, carelog_batch 
 	int rc;
 
 	if (kind == NULL)
-		return carelog__fail(CARELOG_EINVALID, "kind is required (one of patient, caregiver, plan, dose, symptom, measurement, note)");
+		return carelog__fail(CARELOG_EINVALID, "kind is required (one of patient, caregiver, plan, dose, symptom, measurement, note, target, rule)");
 	if (!carelog__kind_known(kind))
 		return carelog__fail(CARELOG_EINVALID,
-			"kind '%.40s' is not one of patient, caregiver, plan, dose, symptom, measurement, note", kind);
+			"kind '%.40s' is not one of patient, caregiver, plan, dose, symptom, measurement, note, target, rule", kind);
 	*time_defaulted = time_text == NULL;
 	if (time_text == NULL) {
 		if (json_object_get(rec, "time"))
