@@ -190,17 +190,19 @@ function planEdits(lines, extra) {
 	const amends = Math.floor(perSide / 2), adds = perSide - amends;
 	const overlap = Math.min(amends, Math.round(perSide / 10));
 	const rand = rng(opts.seed);
-	const eligible = [];
-	lines.forEach((l, i) => {
-		if (['dose', 'symptom', 'measurement', 'note'].includes(l.kind))
-			eligible.push(i);
-	});
+	// a record may have several versions in the lines: its last one decides
+	// (one entered-in-error cannot be amended)
+	const last = new Map();
+	for (const l of lines)
+		last.set(l.id, l);
+	const eligible = [...last.values()].filter((l) => ['dose', 'symptom', 'measurement', 'note'].includes(l.kind) &&
+		l.status !== 'entered-in-error').map((l) => l.id);
 	const picked = new Set(), order = [];
-	while (order.length < 2 * amends - overlap) {
-		const i = eligible[Math.floor(rand() * eligible.length)];
-		if (!picked.has(i)) {
-			picked.add(i);
-			order.push(lines[i].id);
+	while (order.length < Math.min(2 * amends - overlap, eligible.length)) {
+		const id = eligible[Math.floor(rand() * eligible.length)];
+		if (!picked.has(id)) {
+			picked.add(id);
+			order.push(id);
 		}
 	}
 	const shared = order.slice(0, overlap);
