@@ -187,7 +187,7 @@ function rng(seed) {
 // other side's (those conflict).
 function planEdits(lines, extra) {
 	const perSide = Math.max(2, Math.round(opts.records / 100));
-	const amends = Math.floor(perSide / 2), adds = perSide - amends;
+	const amends = Math.floor(perSide / 2), adds = Math.min(perSide - amends, Math.floor(extra.length / 2));
 	const overlap = Math.min(amends, Math.round(perSide / 10));
 	const rand = rng(opts.seed);
 	// a record may have several versions in the lines: its last one decides
@@ -217,6 +217,19 @@ function planEdits(lines, extra) {
 		A: side('A', onlyA, extra.slice(0, adds)),
 		B: side('B', onlyB, extra.slice(adds, 2 * adds)),
 	};
+}
+
+// The lines after the chart's that either phone can add on its own: events
+// (not plans, patients or caregivers) whose id is new and appears once, and
+// whose other ids (a dose's plan) name records already in the chart.
+function newRecords(chart, more) {
+	const known = new Set(chart.map((r) => r.id)), seen = new Map();
+	for (const r of more)
+		seen.set(r.id, (seen.get(r.id) || 0) + 1);
+	const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+	return more.filter((r) => ['dose', 'symptom', 'measurement', 'note'].includes(r.kind) && !known.has(r.id) &&
+		seen.get(r.id) === 1 && Object.entries(r).every(([k, v]) => k === 'id' || k === 'patient' ||
+			typeof v !== 'string' || !ID.test(v) || known.has(v)));
 }
 
 // The git side gets the same edits as file changes, one commit per carelog
@@ -277,14 +290,14 @@ async function main() {
 	// the chart's records, then the new records the phones will add
 	const perSide = Math.max(2, Math.round(opts.records / 100));
 	const adds = perSide - Math.floor(perSide / 2);
-	await run(opts.fixtures, ['--seed', String(opts.seed), '--records', String(opts.records + 2 * adds),
+	await run(opts.fixtures, ['--seed', String(opts.seed), '--records', String(opts.records + 4 * adds),
 		'--patients', '1', '--out', S('all.jsonl')]);
 	const all = fs.readFileSync(S('all.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
 	const base = all.slice(0, opts.records);
 	fs.writeFileSync(S('chart.jsonl'), base.join('\n') + '\n');
 	const parsed = base.map((l) => JSON.parse(l));
 	const patient = parsed.find((r) => r.kind === 'patient').id;
-	const edits = planEdits(parsed, all.slice(opts.records).map((l) => JSON.parse(l)));
+	const edits = planEdits(parsed, newRecords(parsed, all.slice(opts.records).map((l) => JSON.parse(l))));
 	for (const s of [edits.A, edits.B]) {
 		fs.writeFileSync(S(`edits-${s.name}.json`), JSON.stringify(s));
 		fs.writeFileSync(S(`new-${s.name}.jsonl`), s.add.map((r) => JSON.stringify(r)).join('\n') + '\n');
