@@ -150,9 +150,11 @@ function relay(targetPort) {
 // largest peak RSS and the bytes the relays carried meanwhile.
 async function measure(steps) {
 	wire.up = wire.down = 0;
-	const m = { secs: 0, rssMB: 0, up: 0, down: 0, outs: [] };
+	const m = { secs: 0, rssMB: 0, up: 0, down: 0, outs: [], steps: [] };
 	for (const step of steps) {
+		const before = wire.up + wire.down;
 		const r = await step();
+		m.steps.push({ secs: r.secs, bytes: wire.up + wire.down - before });
 		m.secs += r.secs;
 		m.rssMB = Math.max(m.rssMB, r.rssMB);
 		m.outs.push(r.out);
@@ -425,6 +427,12 @@ async function main() {
 		R[sys].incBytes = m.bytes;
 		R[sys].incRss = m.rssMB;
 	}
+	const stepText = (m, names) => m.steps.map((st, i) => `${names[i]} ${st.secs.toFixed(2)} s` +
+		` ${(st.bytes / MB).toFixed(2)} MB`).join(', ');
+	notes.push(`incremental steps: carelog ${stepText(incC, ['A sync', 'B sync', 'A sync'])}`);
+	notes.push(`incremental steps: git ${stepText(incG, ['A push', 'B pull', 'B push', 'A pull'])}`);
+	if (incs.pouchdb)
+		notes.push(`incremental steps: PouchDB ${stepText(incs.pouchdb, ['A sync', 'B sync', 'A sync'])}`);
 	const cs = incC.outs.map((o) => JSON.parse(o)[0]);
 	notes.push(`carelog incremental: A sent ${cs[0].sent}; B received ${cs[1].received}, sent ${cs[1].sent},` +
 		` ${cs[1].conflicts} conflicts kept; A received ${cs[2].received}`);
