@@ -526,10 +526,11 @@ function table(res) {
 	const json = { records: opts.records, seed: opts.seed, rows: {} };
 	for (const [name, key, fn, tk, noratio] of ROWS) {
 		const c = val(fn, R, 'carelog'), g = val(fn, R, 'git'), p = val(fn, R, 'pouchdb');
+		const t = tk ? target(tk, c, g, p) : '';
 		cells.push([name, fmtV(c), fmtV(g), fmtV(p), noratio ? '-' : fmtR(ratio(c, g)),
-			noratio ? '-' : fmtR(ratio(c, p)), tk ? target(tk, c, g, p) : '']);
+			noratio ? '-' : fmtR(ratio(c, p)), t]);
 		const n = (v) => (Number.isNaN(v) ? null : v);
-		json.rows[key] = { carelog: n(c), git: n(g), pouchdb: n(p) };
+		json.rows[key] = { carelog: n(c), git: n(g), pouchdb: n(p), ...(t ? { target: t } : {}) };
 	}
 	json.notes = res.notes;
 	if (opts.json)
