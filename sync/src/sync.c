@@ -389,6 +389,19 @@ static int fetch_checked(int *have, git_oid *incoming, carelog_store *s, carelog
 		goto fail;
 	}
 	git_reference_free(ref);
+	ref = NULL;
+	/* what the remote had at the last sync: offered first in the
+	 * negotiation, so a chart with many unsent commits does not make the
+	 * remote send what both sides have had all along */
+	{
+		char tracking[256];
+		git_oid seen;
+		snprintf(tracking, sizeof(tracking), "refs/remotes/%s/main", x->remote);
+		if (git_reference_name_to_id(&seen, c->repo, tracking) == 0 &&
+		    git_reference_create(&ref, q->repo, tracking, &seen, 1, NULL) == 0)
+			git_reference_free(ref);
+		git_error_clear();
+	}
 	if ((rc = fetch(have, incoming, q->repo, url, x)) < 0) {
 		if (!url_local_path(url))
 			carelog__fail_prefix("chart %s is not on remote %s or cannot be reached (to enroll it, give the "
