@@ -1,7 +1,7 @@
 /*
  * index_catchup.c - bringing the SQLite index up to a chart's head by diffing
  * the tree it last indexed with the current one: unchanged subtrees are
- * skipped by id, so the cost follows what changed (a sync, another process's
+ * skipped by id, unread (tree_diff.c), so the cost follows what changed (a sync, another process's
  * write, or everything after carelog.db was deleted).
  */
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "index.h"
 #include "json_canon.h"
 #include "record_id.h"
+#include "tree_diff.h"
 
 /* The id in a record path "<kind>/<YYYY-MM>/<id>.json"; 0 if not one. */
 static int path_id(char id[CARELOG_ID_BUFSIZE], const char *path)
@@ -25,7 +26,7 @@ static int path_id(char id[CARELOG_ID_BUFSIZE], const char *path)
 	return carelog__id_valid(id);
 }
 
-static int index_blob(carelog_store *s, carelog__chart *c, const git_diff_delta *d)
+static int index_blob(carelog_store *s, carelog__chart *c, const git_oid *blob_id)
 {
 	git_blob *blob = NULL;
 	json_t *rec;
@@ -33,7 +34,7 @@ static int index_blob(carelog_store *s, carelog__chart *c, const git_diff_delta 
 	size_t len;
 	int rc;
 
-	if ((rc = git_blob_lookup(&blob, c->repo, &d->new_file.id)) < 0)
+	if ((rc = git_blob_lookup(&blob, c->repo, blob_id)) < 0)
 		return carelog__git_fail(rc, "cannot read a record");
 	len = (size_t)git_blob_rawsize(blob);
 	if ((text = malloc(len + 1)) == NULL) {
@@ -47,7 +48,7 @@ static int index_blob(carelog_store *s, carelog__chart *c, const git_diff_delta 
 	text[len] = '\0';
 	/* A file that is not a record is left out of the index; `check` names it. */
 	rec = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-	rc = json_is_object(rec) ? carelog__index_put(s, rec, text, &d->new_file.id) : 0;
+	rc = json_is_object(rec) ? carelog__index_put(s, rec, text, blob_id) : 0;
 	if (rc < 0)
 		rc = 0; /* a record with an unreadable time is also check's to report */
 	json_decref(rec);
@@ -55,24 +56,20 @@ static int index_blob(carelog_store *s, carelog__chart *c, const git_diff_delta 
 	return rc;
 }
 
-static int apply_diff(carelog_store *s, carelog__chart *c, git_diff *diff)
+typedef struct {
+	carelog_store *s;
+	carelog__chart *c;
+} apply_ctx;
+
+static int apply_change(const carelog__tree_change *d, void *payload)
 {
-	size_t n = git_diff_num_deltas(diff);
-	for (size_t i = 0; i < n; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		char id[CARELOG_ID_BUFSIZE];
-		int rc = 0;
-		if (d->status == GIT_DELTA_DELETED) {
-			if (path_id(id, d->old_file.path))
-				rc = carelog__index_delete(s, id);
-		} else if (d->status == GIT_DELTA_ADDED || d->status == GIT_DELTA_MODIFIED) {
-			if (path_id(id, d->new_file.path))
-				rc = index_blob(s, c, d);
-		}
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	apply_ctx *x = payload;
+	char id[CARELOG_ID_BUFSIZE];
+	if (!path_id(id, d->path))
+		return 0;
+	if (d->status == GIT_DELTA_DELETED)
+		return carelog__index_delete(x->s, id);
+	return index_blob(x->s, x->c, d->new_id);
 }
 
 static int catchup_once(carelog_store *s, carelog__chart *c)
@@ -80,8 +77,7 @@ static int catchup_once(carelog_store *s, carelog__chart *c)
 	git_oid head, indexed;
 	git_commit *old_commit = NULL, *new_commit = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	apply_ctx ax = { s, c };
 	int rc, has_indexed;
 
 	if ((rc = carelog__chart_head(&head, c)) < 0)
@@ -99,7 +95,6 @@ static int catchup_once(carelog_store *s, carelog__chart *c)
 	rc = 0;
 	if (has_indexed && git_oid_equal(&head, &indexed))
 		goto out;
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
 	if (has_indexed && git_commit_lookup(&old_commit, c->repo, &indexed) == 0)
 		git_commit_tree(&old_tree, old_commit);
 	if (has_indexed && old_tree == NULL) {
@@ -113,19 +108,19 @@ static int catchup_once(carelog_store *s, carelog__chart *c)
 			goto out;
 	}
 	if ((rc = git_commit_lookup(&new_commit, c->repo, &head)) < 0 ||
-	    (rc = git_commit_tree(&new_tree, new_commit)) < 0 ||
-	    (rc = git_diff_tree_to_tree(&diff, c->repo, old_tree, new_tree, &opts)) < 0) {
+	    (rc = git_commit_tree(&new_tree, new_commit)) < 0) {
 		rc = carelog__git_fail(rc, "cannot compare chart versions");
 		goto out;
 	}
-	if ((rc = apply_diff(s, c, diff)) < 0 || (rc = carelog__index_set_head(s, c->patient, &head)) < 0)
+	if ((rc = carelog__tree_diff(c->repo, old_tree ? git_tree_id(old_tree) : NULL, git_tree_id(new_tree),
+		     apply_change, &ax)) < 0 ||
+	    (rc = carelog__index_set_head(s, c->patient, &head)) < 0)
 		goto out;
 out:
 	if (rc < 0)
 		carelog__index_rollback(s);
 	else if (s->txn_depth > 0)
 		rc = carelog__index_commit(s);
-	git_diff_free(diff);
 	git_tree_free(old_tree);
 	git_tree_free(new_tree);
 	git_commit_free(old_commit);

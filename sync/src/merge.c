@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "sync_internal.h"
+#include "tree_diff.h"
 
 /* Virtual bases nest at most this deep; below it the first base is used. */
 #define MAX_BASE_DEPTH 6
@@ -74,33 +75,29 @@ static int version_cmp(git_repository *repo, const git_oid *a, const git_oid *b,
 	return 0;
 }
 
+static int side_change(const carelog__tree_change *d, void *payload)
+{
+	char hex[GIT_OID_HEXSZ + 1] = "";
+	if (d->status != GIT_DELTA_DELETED)
+		git_oid_tostr(hex, sizeof(hex), d->new_id);
+	return json_object_set_new(payload, d->path, json_string(hex)) == 0 ? 0
+		: carelog__fail(CARELOG_ENOMEM, "out of memory");
+}
+
 /* The changes from `base` to `side` as path -> blob hex ("" when deleted). */
 static int side_changes(json_t **out, git_repository *repo, git_tree *base, git_tree *side)
 {
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	json_t *map = json_object();
 	int rc;
 
 	*out = NULL;
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
 	if (map == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
-	if ((rc = git_diff_tree_to_tree(&diff, repo, base, side, &opts)) < 0) {
+	if ((rc = carelog__tree_diff(repo, base ? git_tree_id(base) : NULL, side ? git_tree_id(side) : NULL, side_change,
+		     map)) < 0) {
 		json_decref(map);
-		return carelog__git_fail(rc, "cannot compare chart trees");
+		return rc;
 	}
-	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		char hex[GIT_OID_HEXSZ + 1] = "";
-		if (d->status == GIT_DELTA_DELETED) {
-			json_object_set_new(map, d->old_file.path, json_string(""));
-		} else {
-			git_oid_tostr(hex, sizeof(hex), &d->new_file.id);
-			json_object_set_new(map, d->new_file.path, json_string(hex));
-		}
-	}
-	git_diff_free(diff);
 	*out = map;
 	return 0;
 }
@@ -245,30 +242,26 @@ int carelog__merge_puts(carelog__put **puts, size_t *nputs, git_repository *repo
 	return rc;
 }
 
+static int count_change(const carelog__tree_change *d, void *payload)
+{
+	char id[CARELOG_ID_BUFSIZE];
+	if (carelog__record_path_id(id, d->path))
+		(*(size_t *)payload)++;
+	return 0;
+}
+
 int carelog__count_changed_records(size_t *n, git_repository *repo, const git_oid *a, const git_oid *b)
 {
-	git_tree *ta = NULL, *tb = NULL;
-	git_diff *diff = NULL;
+	git_commit *ca = NULL, *cb = NULL;
 	int rc = 0;
 
 	*n = 0;
-	if ((a && (rc = commit_tree(&ta, repo, a)) < 0) || (b && (rc = commit_tree(&tb, repo, b)) < 0))
-		goto out;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK; /* names only: no blob is read */
-	if ((rc = git_diff_tree_to_tree(&diff, repo, ta, tb, &opts)) < 0) {
-		rc = carelog__git_fail(rc, "cannot compare chart trees");
-		goto out;
-	}
-	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		char id[CARELOG_ID_BUFSIZE];
-		if (carelog__record_path_id(id, d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path))
-			(*n)++;
-	}
-out:
-	git_diff_free(diff);
-	git_tree_free(ta);
-	git_tree_free(tb);
+	if ((a && (rc = git_commit_lookup(&ca, repo, a)) < 0) || (b && (rc = git_commit_lookup(&cb, repo, b)) < 0))
+		rc = carelog__git_fail(rc, "cannot read a chart commit");
+	else
+		rc = carelog__tree_diff(repo, ca ? git_commit_tree_id(ca) : NULL, cb ? git_commit_tree_id(cb) : NULL,
+			count_change, n);
+	git_commit_free(ca);
+	git_commit_free(cb);
 	return rc;
 }

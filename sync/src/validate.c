@@ -16,6 +16,7 @@
 #include "record_id.h"
 #include "record_schema.h"
 #include "sync_internal.h"
+#include "tree_diff.h"
 
 #include "carelog/sync.h"
 
@@ -155,10 +156,11 @@ out:
 	return rc;
 }
 
-static int check_delta(check_ctx *x, const git_diff_delta *d)
+static int check_delta(const carelog__tree_change *d, void *payload)
 {
+	check_ctx *x = payload;
 	char id[CARELOG_ID_BUFSIZE];
-	const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+	const char *path = d->path;
 	int record = carelog__record_path_id(id, path);
 	int conflict = !record && carelog__conflict_path_id(id, path);
 
@@ -171,17 +173,17 @@ static int check_delta(check_ctx *x, const git_diff_delta *d)
 		return 0; /* a resolved conflict */
 	case GIT_DELTA_ADDED:
 	case GIT_DELTA_MODIFIED:
-		if (d->new_file.mode != GIT_FILEMODE_BLOB)
-			return BAD(x, path, "not a plain file (mode %o)", (unsigned)d->new_file.mode);
+		if (d->new_mode != GIT_FILEMODE_BLOB)
+			return BAD(x, path, "not a plain file (mode %o)", d->new_mode);
 		if (conflict && d->status == GIT_DELTA_MODIFIED)
 			return BAD(x, path, "changes a conflict file (they are named after their content)");
 		if (conflict) {
 			char hex[GIT_OID_HEXSZ + 1];
-			git_oid_tostr(hex, sizeof(hex), &d->new_file.id);
+			git_oid_tostr(hex, sizeof(hex), d->new_id);
 			if (strncmp(path + 47, hex, GIT_OID_HEXSZ) != 0)
 				return BAD(x, path, "a conflict file not named after its content");
 		}
-		return check_blob(x, path, &d->new_file.id, id, conflict);
+		return check_blob(x, path, d->new_id, id, conflict);
 	default:
 		return BAD(x, path, "an unsupported change (%d)", (int)d->status);
 	}
@@ -189,33 +191,22 @@ static int check_delta(check_ctx *x, const git_diff_delta *d)
 
 static int check_commit(check_ctx *x, git_commit *commit)
 {
-	git_tree *parent_tree = NULL;
 	git_commit *parent = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
 	int rc;
 
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
 	if ((rc = git_commit_tree(&x->tree, commit)) < 0) {
 		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: its tree is missing", x->commit);
 		goto out;
 	}
-	if (git_commit_parentcount(commit) > 0) {
-		if ((rc = git_commit_parent(&parent, commit, 0)) < 0 || (rc = git_commit_tree(&parent_tree, parent)) < 0) {
-			rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: its parent is missing", x->commit);
-			goto out;
-		}
-	}
-	if ((rc = git_diff_tree_to_tree(&diff, x->repo, parent_tree, x->tree, &opts)) < 0) {
-		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: cannot read its tree: %s", x->commit,
-			git_error_last() ? git_error_last()->message : "?");
+	if (git_commit_parentcount(commit) > 0 && (rc = git_commit_parent(&parent, commit, 0)) < 0) {
+		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: its parent is missing", x->commit);
 		goto out;
 	}
-	for (size_t i = 0; i < git_diff_num_deltas(diff) && rc == 0; i++)
-		rc = check_delta(x, git_diff_get_delta(diff, i));
+	rc = carelog__tree_diff(x->repo, parent ? git_commit_tree_id(parent) : NULL, git_tree_id(x->tree), check_delta, x);
+	if (rc < 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
+		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: cannot read its tree: %s", x->commit,
+			carelog_error_last()->message);
 out:
-	git_diff_free(diff);
-	git_tree_free(parent_tree);
 	git_commit_free(parent);
 	git_tree_free(x->tree);
 	x->tree = NULL;
