@@ -382,26 +382,25 @@ static int fetch_checked(int *have, git_oid *incoming, carelog_store *s, carelog
 	git_reference *ref = NULL;
 	int rc;
 
+	git_oid offer = *head;
+	char tracking[256];
+
 	if ((rc = carelog__chart_quarantine(&q, s, c)) < 0)
 		return rc;
-	if ((rc = git_reference_create(&ref, q->repo, CARELOG__REF, head, 1, NULL)) < 0) {
+	/* The quarantine's only ref is what it offers in the negotiation. The
+	 * remote's head at the last sync is the best offer: libgit2 offers
+	 * commits newest first and gives up after 256 unanswered ones, so with
+	 * our own head and hundreds of unsent commits the remote would send the
+	 * whole chart again. The objects we hold are seen either way. */
+	snprintf(tracking, sizeof(tracking), "refs/remotes/%s/main", x->remote);
+	if (git_reference_name_to_id(&offer, c->repo, tracking) < 0)
+		offer = *head;
+	git_error_clear();
+	if ((rc = git_reference_create(&ref, q->repo, CARELOG__REF, &offer, 1, NULL)) < 0) {
 		rc = carelog__git_fail(rc, "cannot set up the quarantine");
 		goto fail;
 	}
 	git_reference_free(ref);
-	ref = NULL;
-	/* what the remote had at the last sync: offered first in the
-	 * negotiation, so a chart with many unsent commits does not make the
-	 * remote send what both sides have had all along */
-	{
-		char tracking[256];
-		git_oid seen;
-		snprintf(tracking, sizeof(tracking), "refs/remotes/%s/main", x->remote);
-		if (git_reference_name_to_id(&seen, c->repo, tracking) == 0 &&
-		    git_reference_create(&ref, q->repo, tracking, &seen, 1, NULL) == 0)
-			git_reference_free(ref);
-		git_error_clear();
-	}
 	if ((rc = fetch(have, incoming, q->repo, url, x)) < 0) {
 		if (!url_local_path(url))
 			carelog__fail_prefix("chart %s is not on remote %s or cannot be reached (to enroll it, give the "
