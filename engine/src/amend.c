@@ -59,6 +59,33 @@ static json_t *field_value(json_t *current, const carelog_field *f)
 	return v;
 }
 
+int carelog__apply_fields(json_t *rec, const carelog_field *fields, size_t nfields)
+{
+	for (size_t i = 0; i < nfields; i++) {
+		json_t *v;
+		if (fields[i].name == NULL || fields[i].value == NULL)
+			return carelog__fail(CARELOG_EINVALID, "field %zu has no name or value", i + 1);
+		for (size_t k = 0; k < sizeof(fixed_fields) / sizeof(fixed_fields[0]); k++) {
+			if (strcmp(fields[i].name, fixed_fields[k]) == 0)
+				return carelog__fail(CARELOG_EINVALID, "field '%s' cannot be amended%s", fields[i].name,
+					strcmp(fields[i].name, "status") == 0 || strcmp(fields[i].name, "reason") == 0
+						? " (use void to mark a record entered-in-error)" : "");
+		}
+		if ((v = field_value(rec, &fields[i])) == NULL)
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		if (json_is_null(v)) {
+			json_object_del(rec, fields[i].name);
+			json_decref(v);
+		} else {
+			json_object_set_new(rec, fields[i].name, v);
+		}
+		/* a new value or unit is what was typed: the old conversion is void */
+		if (strcmp(fields[i].name, "value") == 0 || strcmp(fields[i].name, "unit") == 0)
+			json_object_del(rec, "entered");
+	}
+	return 0;
+}
+
 static int rewrite(carelog_store *s, json_t *rec)
 {
 	json_object_del(rec, "hlc");
@@ -95,34 +122,8 @@ int carelog_record_amend(carelog_store *s, const char *id, const carelog_field *
 		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "nothing to amend: give at least one field"));
 	if ((rc = lock_active(&rec, s, id, "entered-in-error and cannot be amended")) < 0)
 		return carelog__store_result(s, rc);
-	for (size_t i = 0; i < nfields; i++) {
-		json_t *v;
-		if (fields[i].name == NULL || fields[i].value == NULL) {
-			rc = carelog__fail(CARELOG_EINVALID, "field %zu has no name or value", i + 1);
-			goto out;
-		}
-		for (size_t k = 0; k < sizeof(fixed_fields) / sizeof(fixed_fields[0]); k++) {
-			if (strcmp(fields[i].name, fixed_fields[k]) == 0) {
-				rc = carelog__fail(CARELOG_EINVALID, "field '%s' cannot be amended%s", fields[i].name,
-					strcmp(fields[i].name, "status") == 0 || strcmp(fields[i].name, "reason") == 0
-						? " (use void to mark a record entered-in-error)" : "");
-				goto out;
-			}
-		}
-		if ((v = field_value(rec, &fields[i])) == NULL) {
-			rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (json_is_null(v)) {
-			json_object_del(rec, fields[i].name);
-			json_decref(v);
-		} else {
-			json_object_set_new(rec, fields[i].name, v);
-		}
-		/* a new value or unit is what was typed: the old conversion is void */
-		if (strcmp(fields[i].name, "value") == 0 || strcmp(fields[i].name, "unit") == 0)
-			json_object_del(rec, "entered");
-	}
+	if ((rc = carelog__apply_fields(rec, fields, nfields)) < 0)
+		goto out;
 	rc = rewrite(s, rec);
 	rec = NULL;
 out:

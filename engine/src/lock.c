@@ -21,9 +21,30 @@ static void sleep_ms(int ms)
 		;
 }
 
+int carelog__flock_wait(int fd, int timeout_ms, int *waited)
+{
+	int step = 1;
+	*waited = 0;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (timeout_ms < 0 || *waited >= timeout_ms) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		/* back off from 1 ms to 25 ms: short holders hand over quickly */
+		sleep_ms(step);
+		*waited += step;
+		if (step < 25)
+			step *= 2;
+	}
+}
+
 int carelog__lock(carelog_store *s)
 {
-	int waited = 0, step = 1;
+	int waited = 0;
 
 	if (s->lock_depth > 0) {
 		s->lock_depth++;
@@ -34,19 +55,11 @@ int carelog__lock(carelog_store *s)
 		if (s->lock_fd < 0)
 			return carelog__fail(CARELOG_EIO, "cannot open lock file %s: %s", s->lock_path, strerror(errno));
 	}
-	for (;;) {
-		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
-			break;
-		if (errno != EWOULDBLOCK && errno != EINTR)
+	if (carelog__flock_wait(s->lock_fd, s->lock_timeout_ms, &waited) < 0) {
+		if (errno != EWOULDBLOCK)
 			return carelog__fail(CARELOG_EIO, "cannot lock %s: %s", s->lock_path, strerror(errno));
-		if (s->lock_timeout_ms < 0 || waited >= s->lock_timeout_ms)
-			return carelog__fail(CARELOG_ELOCKED,
-				"store %s is busy: another writer held its lock for %d ms; try again", s->path, waited);
-		/* back off from 1 ms to 25 ms: short writes hand over quickly */
-		sleep_ms(step);
-		waited += step;
-		if (step < 25)
-			step *= 2;
+		return carelog__fail(CARELOG_ELOCKED,
+			"store %s is busy: another writer held its lock for %d ms; try again", s->path, waited);
 	}
 	s->lock_depth = 1;
 	return 0;

@@ -65,6 +65,11 @@ int carelog__sql_fail(sqlite3 *db, const char *what);
 int carelog__lock(carelog_store *s);
 void carelog__unlock(carelog_store *s);
 
+/* flock(LOCK_EX) on `fd`, retrying with a short back-off for up to
+ * timeout_ms (<0: once). 0; or -1 with errno EWOULDBLOCK when it timed out,
+ * another errno on failure. *waited receives the ms waited. */
+int carelog__flock_wait(int fd, int timeout_ms, int *waited);
+
 /* fsyncs a directory so that the names in it are durable. */
 int carelog__fsync_dir(const char *dir);
 

@@ -28,4 +28,10 @@ int carelog__write_one(char *out_id, carelog_store *s, json_t *rec);
 /* The current version of record `id` (json_decref it), its chart's index
  * brought up to date first. */
 int carelog__current(json_t **out, carelog_store *s, const char *id);
+/* Applies FIELD=VALUE changes to `rec` as an amendment does: VALUE read as
+ * JSON, else as text (text stays text); null removes the field; identity,
+ * clock, writer and status cannot be set; a new value or unit drops
+ * `entered`. CARELOG_EINVALID naming the field at fault. */
+int carelog__apply_fields(json_t *rec, const carelog_field *fields, size_t nfields);
+
 #endif

@@ -18,6 +18,7 @@
 #include "record_schema.h"
 #include "sync_internal.h"
 #include "timeutil.h"
+#include "write_internal.h"
 
 struct carelog_conflict_list {
 	json_t *arr;      /* conflict objects */
@@ -269,35 +270,6 @@ static int collect_cb(const char *id, const char *path, const git_oid *blob, voi
 	return 0;
 }
 
-static const char *const fixed_fields[] = {
-	"id", "kind", "patient", "status", "reason", "hlc", "device", "author", "entered", "loinc",
-};
-
-static int apply_sets(json_t *rec, const carelog_field *sets, size_t nsets)
-{
-	for (size_t i = 0; i < nsets; i++) {
-		json_t *v;
-		if (sets[i].name == NULL || sets[i].value == NULL)
-			return carelog__fail(CARELOG_EINVALID, "field %zu has no name or value", i + 1);
-		for (size_t k = 0; k < sizeof(fixed_fields) / sizeof(fixed_fields[0]); k++)
-			if (strcmp(sets[i].name, fixed_fields[k]) == 0)
-				return carelog__fail(CARELOG_EINVALID, "field '%s' cannot be set", sets[i].name);
-		v = json_loads(sets[i].value, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
-		if (v == NULL || (json_is_string(json_object_get(rec, sets[i].name)) && !json_is_string(v) && !json_is_null(v))) {
-			json_decref(v);
-			v = json_string(sets[i].value);
-		}
-		if (json_is_null(v))
-			json_object_del(rec, sets[i].name);
-		else
-			json_object_set(rec, sets[i].name, v);
-		json_decref(v);
-		if (strcmp(sets[i].name, "value") == 0 || strcmp(sets[i].name, "unit") == 0)
-			json_object_del(rec, "entered");
-	}
-	return 0;
-}
-
 /* The version `keep` names among the winner and the losers. */
 static int pick_version(git_oid *out, const char *keep, const git_oid *winner, const resolve_ctx *x)
 {
@@ -342,6 +314,7 @@ static int pick_version(git_oid *out, const char *keep, const git_oid *winner, c
 static int resolve_locked(carelog_store *s, const char *id, const char *keep, const carelog_field *sets, size_t nsets)
 {
 	char patient[CARELOG_ID_BUFSIZE], kind[32], path[128], maxh[64], hbuf[CARELOG__HLC_BUFSIZE];
+	json_t *cur = NULL;
 	carelog__chart *c;
 	git_oid head, winner, chosen, new_head;
 	git_commit *commit = NULL;
@@ -352,8 +325,13 @@ static int resolve_locked(carelog_store *s, const char *id, const char *keep, co
 	char *text = NULL;
 	int rc;
 
-	if ((rc = carelog__index_catchup_all(s)) < 0 || (rc = carelog__index_lookup(NULL, patient, kind, s, id)) < 0 ||
-	    (rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = carelog__chart_head(&head, c)) < 0)
+	/* its chart caught up (the others only if the record is not indexed yet) */
+	if ((rc = carelog__current(&cur, s, id)) < 0)
+		return rc;
+	snprintf(patient, sizeof(patient), "%s", json_string_value(json_object_get(cur, "patient")));
+	snprintf(kind, sizeof(kind), "%s", json_string_value(json_object_get(cur, "kind")));
+	json_decref(cur);
+	if ((rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = carelog__chart_head(&head, c)) < 0)
 		return rc;
 	if ((x.puts = calloc(1, sizeof(*x.puts))) == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
@@ -376,7 +354,7 @@ static int resolve_locked(carelog_store *s, const char *id, const char *keep, co
 		rc = carelog__last_code();
 		goto out;
 	}
-	if ((rc = apply_sets(rec, sets, nsets)) < 0)
+	if ((rc = carelog__apply_fields(rec, sets, nsets)) < 0)
 		goto out;
 	/* later than every version in the chart, the winner included */
 	carelog__hlc clock = { 0, 0 }, h;

@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "carelog/sync.h"
@@ -45,19 +43,13 @@ static int sync_lock(int *fd, carelog_store *s)
 	free(path);
 	if (*fd < 0)
 		return carelog__fail(CARELOG_EIO, "cannot open %s/sync.lock: %s", s->path, strerror(errno));
-	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			close(*fd);
-			return carelog__fail(CARELOG_EIO, "cannot lock %s/sync.lock: %s", s->path, strerror(errno));
-		}
-		if (limit < 0 || waited >= limit) {
-			close(*fd);
-			return carelog__fail(CARELOG_ELOCKED, "another sync of store %s is running (waited %d ms); try again",
-				s->path, waited);
-		}
-		struct timespec ts = { 0, 20 * 1000000L };
-		nanosleep(&ts, NULL);
-		waited += 20;
+	if (carelog__flock_wait(*fd, limit, &waited) < 0) {
+		int err = errno;
+		close(*fd);
+		if (err != EWOULDBLOCK)
+			return carelog__fail(CARELOG_EIO, "cannot lock %s/sync.lock: %s", s->path, strerror(err));
+		return carelog__fail(CARELOG_ELOCKED, "another sync of store %s is running (waited %d ms); try again",
+			s->path, waited);
 	}
 	return 0;
 }
