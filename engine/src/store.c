@@ -140,12 +140,22 @@ out:
 }
 
 /* libgit2 is initialised once per open store (it reference-counts), and the
- * fsync switch it needs for durable writes is process-wide (see store.h). */
+ * fsync switch it needs for durable writes is process-wide (see store.h).
+ * So is its object cache. It keeps trees of up to 4 KiB by default; a
+ * month's tree of records is larger, and libgit2's push (its packbuilder's
+ * walk) reads every subtree of the kinds it touches once per new commit.
+ * Measured with 200 single-record commits to push on a 20,000-record chart,
+ * the push took 2.01 s with the default and 0.46 s with trees of up to
+ * 1 MiB cached; the clone of a 100,000-record chart peaked at 57 MB with the
+ * default and 60 MB with it (both under the 64 MB target). */
+#define TREE_CACHE_LIMIT ((size_t)1 << 20)
+
 static int git_up(void)
 {
 	if (git_libgit2_init() < 0)
 		return carelog__git_fail(-1, "cannot initialise libgit2");
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, TREE_CACHE_LIMIT);
 	return 0;
 }
 

@@ -11,7 +11,10 @@
  * directories that name them. libgit2's fsync switch is process-wide, so
  * carelog_store_open and carelog_store_init turn on GIT_OPT_ENABLE_FSYNC_GITDIR
  * for the whole process, and libgit2 stays initialised (reference-counted)
- * until the last store is freed. The SQLite index is written with
+ * until the last store is freed. They also raise libgit2's (process-wide)
+ * cache limit for one tree object from 4 KiB to 1 MiB (GIT_OPT_SET_CACHE_
+ * OBJECT_LIMIT): a push re-reads every subtree of a kind for each new commit,
+ * and a month's tree of records is larger than 4 KiB. The SQLite index is written with
  * synchronous=NORMAL: it is derived from the charts and catches up from them
  * after a crash, so it needs no fsync of its own.
  *
