@@ -165,9 +165,10 @@ const cli_command cli_cmd_sync = {
 	"\n"
 	"Prints per chart: records received, sent, open conflicts. Exit 0 when\n"
 	"every chart synced, 1 when any failed (each is named on stderr; the others\n"
-	"still synced). Credentials: ssh-agent or $CARELOG_SSH_KEY for ssh,\n"
-	"$CARELOG_HTTP_TOKEN (user $CARELOG_HTTP_USER) for https; an extra CA\n"
-	"certificate for https in $CARELOG_CA_FILE.\n",
+	"still synced). Credentials: ssh-agent or $CARELOG_SSH_KEY for ssh (the\n"
+	"host's key in $CARELOG_SSH_KNOWN_HOSTS or ~/.ssh/known_hosts);\n"
+	"$CARELOG_HTTP_TOKEN (user $CARELOG_HTTP_USER), else git's credential\n"
+	"helper, for https; an extra CA certificate for https in $CARELOG_CA_FILE.\n",
 	sync_opts, S_NOPTS, { "[REMOTE]", NULL }, 1, run_sync,
 };
 

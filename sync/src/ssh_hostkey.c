@@ -3,16 +3,18 @@
  * known for it: libgit2 1.5 leaves the check to its caller. The key is
  * looked up in $CARELOG_SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts, in
  * OpenSSH's format ("host[,host...] type base64-key", "[host]:port" for
- * another port than 22, * and ? patterns). Hashed entries ("|1|...") need
- * HMAC-SHA1, which none of our libraries offers: they are skipped, so a host
- * known only hashed must be added plainly (`ssh-keyscan -p PORT HOST`).
- * The base64 decoder is written here for the same reason.
+ * another port than 22, * and ? patterns), and hashed entries
+ * ("|1|base64-salt|base64-hmac", what `ssh-keygen -H` and Debian's default
+ * HashKnownHosts write): the name matches when HMAC-SHA1 under the salt of
+ * "host" (or "[host]:port") is the stored hash (sha1.c). None of our
+ * libraries offers HMAC-SHA1 or a base64 decoder, hence both here.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "sha1.h"
 #include "sync_internal.h"
 
 static int b64val(int c)
@@ -59,10 +61,34 @@ static int pattern_match(const char *p, const char *s)
 	return *s && (*p == '?' || *p == *s) && pattern_match(p + 1, s + 1);
 }
 
+/* Non-zero if a hashed entry "|1|salt|hmac" (base64 both) names `host`. */
+static int hashed_match(const char *entry, const char *host)
+{
+	char salt64[128];
+	unsigned char salt[96], want[64], got[CARELOG__SHA1_LEN];
+	const char *bar;
+	long saltlen, wantlen;
+	size_t n;
+
+	if (strncmp(entry, "|1|", 3) != 0 || (bar = strchr(entry + 3, '|')) == NULL ||
+	    (n = (size_t)(bar - (entry + 3))) >= sizeof(salt64))
+		return 0;
+	memcpy(salt64, entry + 3, n);
+	salt64[n] = '\0';
+	saltlen = b64decode(salt64, salt, sizeof(salt));
+	wantlen = b64decode(bar + 1, want, sizeof(want));
+	if (saltlen <= 0 || wantlen != CARELOG__SHA1_LEN)
+		return 0;
+	carelog__hmac_sha1(got, salt, (size_t)saltlen, host, strlen(host));
+	return memcmp(got, want, sizeof(got)) == 0;
+}
+
 /* Non-zero if the comma-separated patterns name `host` (no negations). */
 static int hosts_match(char *patterns, const char *host)
 {
 	char *save = NULL;
+	if (patterns[0] == '|')
+		return hashed_match(patterns, host);
 	for (char *p = strtok_r(patterns, ",", &save); p; p = strtok_r(NULL, ",", &save))
 		if (p[0] != '!' && p[0] != '|' && pattern_match(p, host))
 			return 1;

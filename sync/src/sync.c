@@ -61,7 +61,6 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 {
 	chart_ctx *x = payload;
 	const char *user = user_from_url && *user_from_url ? user_from_url : getenv("USER");
-	(void)url;
 	if (++x->cred_tries > 3) {
 		git_error_set_str(GIT_ERROR_NET, "authentication failed (credentials refused)");
 		return GIT_EAUTH;
@@ -80,6 +79,14 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && getenv("CARELOG_HTTP_TOKEN")) {
 		const char *u = getenv("CARELOG_HTTP_USER");
 		return git_credential_userpass_plaintext_new(out, u && *u ? u : "carelog", getenv("CARELOG_HTTP_TOKEN"));
+	}
+	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
+		char *u = NULL, *p = NULL;
+		if (carelog__credential_fill(&u, &p, url, user_from_url) == 0) {
+			int rc = git_credential_userpass_plaintext_new(out, u, p);
+			carelog__credential_wipe(u, p);
+			return rc;
+		}
 	}
 	if ((allowed & GIT_CREDENTIAL_USERNAME) && user)
 		return git_credential_username_new(out, user);

@@ -29,6 +29,14 @@
  * CARELOG_EREMOTE saying whether the host is unknown or its key changed. */
 int carelog__ssh_hostkey_check(const git_cert_hostkey *hk, const char *host, int port);
 
+/* credential.c: asks git's credential helpers (`git credential fill`,
+ * never prompting) for a user name and password for `url`. 0 and both set
+ * (free with carelog__credential_wipe), or -1 and both NULL when git, a
+ * helper or an answer is missing. */
+int carelog__credential_fill(char **user, char **password, const char *url, const char *user_from_url);
+/* Wipes the password and frees both (either may be NULL). */
+void carelog__credential_wipe(char *user, char *password);
+
 /* The first line of a git bundle, format v2 (bundle.c, bundle_apply.c). */
 #define CARELOG__BUNDLE_SIGNATURE "# v2 git bundle"
 

@@ -25,6 +25,9 @@
 #   servers_start_https_nginx CHARTS    https://localhost:PORT/charts
 #                                       (the same over TLS; SERVER_CA is the
 #                                       PEM of the throwaway test CA to trust)
+#   servers_start_https_nginx_auth CHARTS USER PASSWORD
+#                                       the same, behind HTTP basic
+#                                       authentication (one user)
 #   servers_start_ssh CHARTS            ssh://USER@127.0.0.1:PORT/ABS/CHARTS
 #                                       (sshd with a throwaway ed25519 host
 #                                       key; a throwaway ed25519 client key)
@@ -398,6 +401,16 @@ servers__launch_http_nginx() { # ID DIR CHARTS PORT
 			return 1
 		}
 	fi
+	if [ -n "${SERVERS__AUTH:-}" ]; then
+		# HTTP basic authentication of the charts: one user, its password
+		# hashed by openssl (apr1, which nginx reads)
+		printf '%s:%s\n' "${SERVERS__AUTH%%:*}" "$(openssl passwd -apr1 "${SERVERS__AUTH#*:}")" >"$dir/htpasswd"
+		sed -i -e "s|^\(\t*\)location ~ ^/charts(/\.\*)\$ {\$|&\n\1\tauth_basic \"carelog charts\";\n\1\tauth_basic_user_file $dir/htpasswd;|" "$dir/nginx.conf"
+		grep -q "auth_basic_user_file $dir/htpasswd;" "$dir/nginx.conf" || {
+			echo "servers.sh: no charts location to protect in $dir/nginx.conf" >&2
+			return 1
+		}
+	fi
 	rm -f "$dir/fcgiwrap.sock"
 	fcgiwrap -s "unix:$dir/fcgiwrap.sock" -p /usr/lib/git-core/git-http-backend \
 		</dev/null >"$dir/fcgiwrap.log" 2>&1 &
@@ -462,6 +475,14 @@ servers_start_https_nginx() { # CHARTS
 	servers__start https_nginx "$1" || { SERVERS__TLS=0; return 1; }
 	SERVERS__TLS=0
 	SERVER_URL=https://localhost:$SERVER_PORT/charts
+}
+
+# servers_start_https_nginx_auth CHARTS USER PASSWORD: the same, and the
+# charts need HTTP basic authentication as USER with PASSWORD.
+servers_start_https_nginx_auth() { # CHARTS USER PASSWORD
+	SERVERS__AUTH="$2:$3"
+	servers_start_https_nginx "$1" || { SERVERS__AUTH=""; return 1; }
+	SERVERS__AUTH=""
 }
 
 # lighttpd + git http-backend (CGI) ---------------------------------------

@@ -6,10 +6,18 @@
 # sshd (ed25519 key file, and ssh-agent). For each: a phone brings the chart
 # in with --patient, both sides write, sync both ways, and the trees agree.
 # Also: https without the CA is refused; a chart the server lacks gets an
-# error saying how a clinic enrolls it.
+# error saying how a clinic enrolls it. https-nginx-auth: the charts need
+# HTTP basic authentication; no credentials and a wrong token are refused,
+# a token from the environment and one from git's credential helper
+# (credential.helper store) get in, and the token is never printed nor
+# written into the store. On a terminal, sync shows progress per chart,
+# then its summary line. ssh: an unknown host and a changed key are
+# refused, in plain and in hashed known_hosts (ssh-key syncs through a
+# hashed one).
 #
 #   transports_test.sh PATH-TO-carelog TRANSPORT
-#   TRANSPORT: git-daemon | http-nginx | https-nginx | http-lighttpd | ssh-key | ssh-agent
+#   TRANSPORT: git-daemon | http-nginx | https-nginx | https-nginx-auth |
+#              http-lighttpd | ssh-key | ssh-agent
 source "$(dirname "$0")/../cli/lib.sh" "$1"
 source "$(dirname "$0")/../servers/servers.sh"
 servers_client_env
@@ -41,6 +49,9 @@ case $T in
 git-daemon) servers_start_git_daemon "$CLINIC/charts" ;;
 http-nginx) servers_start_http_nginx "$CLINIC/charts" ;;
 https-nginx) servers_start_https_nginx "$CLINIC/charts" ;;
+https-nginx-auth)
+	TOKEN=tok-$RANDOM$RANDOM-secret
+	servers_start_https_nginx_auth "$CLINIC/charts" clinic-user "$TOKEN" ;;
 http-lighttpd) servers_start_http_lighttpd "$CLINIC/charts" ;;
 ssh-key | ssh-agent) servers_start_ssh "$CLINIC/charts" ;;
 *) echo "FATAL: unknown transport $T" >&2; exit 2 ;;
@@ -63,6 +74,19 @@ ssh-key | ssh-agent)
 	expect_stderr_re "host key of .* is not the one"
 	check "nothing came in from an unverified host" test ! -e "$TMP/probe/charts/$P.git"
 	export CARELOG_SSH_KNOWN_HOSTS=$SERVER_SSH_KNOWN_HOSTS
+	# OpenSSH's hashed names (ssh-keygen -H; Debian's HashKnownHosts yes):
+	# a wrong key under the hashed name is refused as a changed key, and
+	# ssh-key runs the rest of the test with the hashed file
+	cp "$SERVER_SSH_KNOWN_HOSTS" "$TMP/hashed_known_hosts"
+	ssh-keygen -H -f "$TMP/hashed_known_hosts" >/dev/null 2>&1
+	check "ssh-keygen hashed the host names" grep -q '^|1|' "$TMP/hashed_known_hosts"
+	check "no plain host name is left" bash -c '! grep -q "127.0.0.1" "$1"' _ "$TMP/hashed_known_hosts"
+	sed 's/ [A-Za-z0-9+\/]*=*$/ AAAAC3NzaC1lZDI1NTE5AAAAIKq0qqmGSC0yD+ZqkB3nBXWn3gbLo4oi2zRUjzL0j0Zz/' \
+		"$TMP/hashed_known_hosts" >"$TMP/wrong_hashed_known_hosts"
+	CARELOG_SSH_KNOWN_HOSTS=$TMP/wrong_hashed_known_hosts on "$TMP/probe" sync --patient "$P"
+	expect_rc 1
+	expect_stderr_re "host key of .* is not the one"
+	[ "$T" = ssh-agent ] || export CARELOG_SSH_KNOWN_HOSTS=$TMP/hashed_known_hosts
 	;;
 esac
 case $T in
@@ -89,6 +113,32 @@ if [ "$T" = https-nginx ]; then
 	expect_stderr_re "certificate|TLS|SSL|ssl"
 	check "nothing came in without the CA" test ! -e "$PHONE/charts/$P.git"
 	export CARELOG_CA_FILE=$SERVER_CA
+fi
+
+if [ "$T" = https-nginx-auth ]; then
+	export CARELOG_CA_FILE=$SERVER_CA
+	unset CARELOG_HTTP_TOKEN CARELOG_HTTP_USER
+	section "https with authentication: none, then a wrong token, are refused"
+	on "$PHONE" sync --patient "$P"
+	expect_rc 1
+	expect_stderr_re "$P"
+	check "nothing came in without credentials" test ! -e "$PHONE/charts/$P.git"
+	CARELOG_HTTP_USER=clinic-user CARELOG_HTTP_TOKEN=wrong-token on "$PHONE" sync --patient "$P"
+	expect_rc 1
+	expect_stderr_re "authentication"
+	check "nothing came in with a wrong token" test ! -e "$PHONE/charts/$P.git"
+
+	section "a token from the environment gets in"
+	CARELOG_HTTP_USER=clinic-user CARELOG_HTTP_TOKEN=$TOKEN on "$TMP/envtoken" init
+	CARELOG_HTTP_USER=clinic-user CARELOG_HTTP_TOKEN=$TOKEN on "$TMP/envtoken" remote add clinic "$URL"
+	CARELOG_HTTP_USER=clinic-user CARELOG_HTTP_TOKEN=$TOKEN on "$TMP/envtoken" sync --patient "$P" --json
+	expect_ok
+	expect_json '.[0].received' "2"
+	check "the token is not printed" bash -c '! grep -qF -- "$1" <<<"$2$3"' _ "$TOKEN" "$OUT" "$ERR"
+
+	section "git's credential helper answers (credential.helper store), the environment has no token"
+	printf 'https://clinic-user:%s@localhost:%s\n' "$TOKEN" "$SERVER_PORT" >"$TMP/git-credentials"
+	git config --global credential.helper "store --file=$TMP/git-credentials"
 fi
 
 section "the phone brings the chart in"
@@ -118,6 +168,20 @@ on "$PHONE" sync --json
 expect_ok
 expect_json '[.[0].received, .[0].sent] | map(tostring) | join(",")' "0,0"
 
+section "on a terminal: progress per chart (objects, bytes), then a summary line"
+on "$CLINIC" note "$P" "clinic note for the terminal test" --at 2026-11-24T11:00:00Z
+expect_id
+on "$PHONE" note "$P" "phone note for the terminal test" --at 2026-11-24T11:05:00Z
+expect_id
+# script(1) runs sync on a pseudo-terminal (stdout and stderr both) and
+# copies what it printed
+script -qefc "$(printf '%q ' "$CL" --store "$PHONE" sync)" "$TMP/tty.log" >/dev/null 2>&1 </dev/null
+check "sync on a terminal exits 0" test $? -eq 0
+check "it shows the transfer: objects and bytes" \
+	grep -aqE "clinic $P: (receiving|sending) [0-9]+/[0-9]+ objects, [0-9]+ bytes" "$TMP/tty.log"
+check "then the chart's summary line" grep -aqE "clinic $P: received 1, sent 1, conflicts 0" "$TMP/tty.log"
+assert_eq "$(tree_of "$PHONE" "$P")" "$(tree_of "$CLINIC" "$P")" "phone and clinic trees after the terminal sync"
+
 section "a chart the server lacks: a clear error, not a silent skip"
 on "$PHONE" patient add --name Lena
 expect_id
@@ -129,5 +193,15 @@ on "$PHONE" check
 expect_ok
 on "$CLINIC" check
 expect_ok
+
+if [ "$T" = https-nginx-auth ]; then
+	section "the token is in no file of the stores and no object of the charts"
+	for st in "$PHONE" "$TMP/envtoken"; do
+		check "no file of $st holds the token" bash -c '! grep -rqF -- "$1" "$2"' _ "$TOKEN" "$st"
+		check "no object of $st's chart holds the token" bash -c \
+			'! git --git-dir "$2/charts/$3.git" cat-file --batch-all-objects --batch | grep -qaF -- "$1"' \
+			_ "$TOKEN" "$st" "$P"
+	done
+fi
 
 finish

@@ -26,8 +26,11 @@
  *
  * Credentials come from libgit2 callbacks: for ssh, the ssh-agent
  * (SSH_AUTH_SOCK) or the key file in $CARELOG_SSH_KEY; for http(s), the
- * token in $CARELOG_HTTP_TOKEN (user $CARELOG_HTTP_USER, default "carelog").
- * They are never written to a chart or printed. TLS certificates are always
+ * token in $CARELOG_HTTP_TOKEN (user $CARELOG_HTTP_USER, default "carelog"),
+ * else what git's credential helpers answer (`git credential fill`, run
+ * with GIT_TERMINAL_PROMPT=0: it never prompts). An ssh server's host key
+ * must be in $CARELOG_SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts (plain or
+ * hashed entries). They are never written to a chart or printed. TLS certificates are always
  * verified; `ca_file` adds a CA (libgit2 keeps this setting per process).
  */
 #ifndef CARELOG_SYNC_H
