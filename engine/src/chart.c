@@ -21,6 +21,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "chart.h"
+#include "pack_write.h"
 #include "error.h"
 #include "record_id.h"
 
@@ -130,13 +131,33 @@ int carelog__chart_head(git_oid *out, carelog__chart *c)
 	return 0;
 }
 
-/* Inserts the trees a write created: the root and every directory above a
+/* The ids of one write's new objects. */
+typedef struct {
+	git_oid *ids;
+	size_t n, cap;
+} id_list;
+
+static int id_add(id_list *l, const git_oid *id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		git_oid *ids = realloc(l->ids, cap * sizeof(*ids));
+		if (ids == NULL)
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		l->ids = ids;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = *id;
+	return 0;
+}
+
+/* Adds the trees a write created: the root and every directory above a
  * written file. Unchanged trees are not touched by the write. */
-static int insert_new_trees(git_packbuilder *pb, git_tree *root, const carelog__put *puts, size_t nputs)
+static int add_new_trees(id_list *l, git_tree *root, const carelog__put *puts, size_t nputs)
 {
 	/* a batch's records share a few directories: look each up once */
 	json_t *seen = json_object();
-	int rc = seen ? git_packbuilder_insert(pb, git_tree_id(root), NULL) : carelog__fail(CARELOG_ENOMEM, "out of memory");
+	int rc = seen ? id_add(l, git_tree_id(root)) : carelog__fail(CARELOG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nputs && rc == 0; i++) {
 		char dir[sizeof(puts[i].path)];
 		snprintf(dir, sizeof(dir), "%s", puts[i].path);
@@ -146,7 +167,7 @@ static int insert_new_trees(git_packbuilder *pb, git_tree *root, const carelog__
 			if (json_object_get(seen, dir) == NULL) {
 				json_object_set_new(seen, dir, json_true());
 				if ((rc = git_tree_entry_bypath(&e, root, dir)) == 0)
-					rc = git_packbuilder_insert(pb, git_tree_entry_id(e), NULL);
+					rc = id_add(l, git_tree_entry_id(e));
 				else if (rc == GIT_ENOTFOUND && puts[i].op == CARELOG__PUT_REMOVE)
 					rc = 0; /* the removal emptied (and so dropped) this directory */
 				git_tree_entry_free(e);
@@ -185,34 +206,30 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 /*
  * Writes the objects of one write (the commit, its new trees, the records'
  * blobs), which sit in the mempack, as one pack and its index in
- * objects/pack; libgit2's indexer fsyncs both and the directory
- * (GIT_OPT_ENABLE_FSYNC_GITDIR, set on store open). Only these objects:
- * git_mempack_dump would pack the commit's whole tree, that is the chart.
- * The pack is built in memory and handed to the indexer in one piece:
- * measured (10,000 records), that is twice as fast as git_packbuilder_write.
+ * objects/pack (pack_write.c: whole objects, fsynced with the directory).
+ * Only these objects: git_mempack_dump would pack the commit's whole tree,
+ * that is the chart.
  */
 static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_oid *tree_id,
 	const carelog__put *puts, size_t nputs)
 {
-	git_packbuilder *pb = NULL;
+	id_list l = { 0 };
 	git_tree *root = NULL;
 	int rc;
 
-	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0 ||
-	    (rc = git_packbuilder_insert(pb, commit_id, NULL)) < 0 ||
-	    (rc = git_tree_lookup(&root, c->repo, tree_id)) < 0 ||
-	    (rc = insert_new_trees(pb, root, puts, nputs)) < 0)
+	if ((rc = id_add(&l, commit_id)) < 0 || (rc = git_tree_lookup(&root, c->repo, tree_id)) < 0 ||
+	    (rc = add_new_trees(&l, root, puts, nputs)) < 0)
 		goto out;
 	for (size_t i = 0; i < nputs && rc == 0; i++)
 		if (puts[i].op == CARELOG__PUT_DATA)
-			rc = git_packbuilder_insert(pb, &puts[i].blob, NULL);
+			rc = id_add(&l, &puts[i].blob);
 	if (rc == 0)
-		rc = carelog__pack_write(c, pb, NULL);
+		rc = carelog__pack_write_ids(c, l.ids, l.n);
 out:
 	if (rc < 0 && rc != CARELOG_ENOMEM && rc != CARELOG_EIO)
 		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
 	git_tree_free(root);
-	git_packbuilder_free(pb);
+	free(l.ids);
 	return rc;
 }
 
