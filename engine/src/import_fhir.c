@@ -102,7 +102,7 @@ static int resolve(char out[CARELOG_ID_BUFSIZE], const reader *r, const json_t *
 	if ((idx = json_object_get(r->refs, text)) != NULL) {
 		const entry *e = &r->e[json_integer_value(idx)];
 		if (strcmp(e->type, want) != 0)
-			return fail("%s '%.80s' is %.40s, not a %s", p, text, e->where, want);
+			return fail("%s '%.80s' is %s, not a %s", p, text, e->where, want);
 		snprintf(out, CARELOG_ID_BUFSIZE, "%s", e->id);
 		return 0;
 	}
@@ -784,10 +784,10 @@ static int entry_start(reader *r, size_t i, const json_t *ent)
 
 	snprintf(e->where, sizeof(e->where), "entry[%zu]", i);
 	if (!json_is_object(res))
-		return fail("entry[%zu].resource is required (a resource object)", i);
+		return fail("resource is required (a resource object)");
 	e->res = res;
 	if ((e->type = str(res, "resourceType")) == NULL)
-		return fail("entry[%zu].resource.resourceType is required", i);
+		return fail("resource.resourceType is required");
 	rid = str(res, "id");
 	snprintf(e->where, sizeof(e->where), "entry[%zu] %.40s/%.64s", i, e->type, rid ? rid : "(no id)");
 	if ((t = type_index(e->type)) == NTYPES)
