@@ -273,6 +273,29 @@ static int read_quantity(const json_t **value, const char **ucum, const json_t *
 	return 0;
 }
 
+/* The low and high quantities of a range into into.low/high; both must be
+ * in `unit`, the unit of `whose`. */
+static int read_low_high(json_t *into, const json_t *range, const char *prefix, const char *unit, const char *whose)
+{
+	static const char *const ends[] = { "low", "high" };
+	for (int k = 0; k < 2; k++) {
+		const json_t *q = json_object_get(range, ends[k]), *v;
+		const char *u;
+		char path[64];
+		int rc;
+		if (q == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s.%s", prefix, ends[k]);
+		if ((rc = read_quantity(&v, &u, q, path)) < 0)
+			return rc;
+		if (strcmp(u, unit) != 0)
+			return fail("%s.code '%.40s' is not %s, the unit of %s", path, u, unit, whose);
+		if ((rc = set(into, ends[k], json_deep_copy(v))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int read_dose_quantity(json_t *rec, const char *amount_key, const json_t *q, const char *path)
 {
 	const json_t *value;
@@ -590,22 +613,7 @@ static int read_measurement_value(json_t *rec, const json_t *res, const carelog_
 		return rc;
 	if ((range = json_object()) == NULL || (rc = set(rec, "range", range)) < 0)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
-	static const char *const ends[] = { "low", "high" };
-	for (int k = 0; k < 2; k++) {
-		const json_t *q = json_object_get(rr, ends[k]), *v;
-		const char *u;
-		char path[48];
-		if (q == NULL)
-			continue;
-		snprintf(path, sizeof(path), "referenceRange[0].%s", ends[k]);
-		if ((rc = read_quantity(&v, &u, q, path)) < 0)
-			return rc;
-		if (strcmp(u, ucum) != 0)
-			return fail("%s.code '%.40s' is not the unit of valueQuantity (%.40s)", path, u, ucum);
-		if ((rc = set(range, ends[k], json_deep_copy(v))) < 0)
-			return rc;
-	}
-	return 0;
+	return read_low_high(range, rr, "referenceRange[0]", ucum, "valueQuantity");
 }
 
 static int read_observation(json_t *rec, const reader *r, const json_t *res)
@@ -660,7 +668,6 @@ static int read_goal(json_t *rec, const reader *r, const json_t *res)
 	const json_t *range = json_object_get(target, "detailRange");
 	const carelog__measure_code *m;
 	const char *loinc;
-	static const char *const ends[] = { "low", "high" };
 	int rc;
 
 	if ((rc = read_status(rec, res, "lifecycleStatus", status, "active, entered-in-error")) < 0 ||
@@ -671,21 +678,7 @@ static int read_goal(json_t *rec, const reader *r, const json_t *res)
 		return rc;
 	if (!json_is_object(range))
 		return fail("target[0].detailRange is required");
-	for (int k = 0; k < 2; k++) {
-		const json_t *q = json_object_get(range, ends[k]), *v;
-		const char *u;
-		char path[48];
-		if (q == NULL)
-			continue;
-		snprintf(path, sizeof(path), "target[0].detailRange.%s", ends[k]);
-		if ((rc = read_quantity(&v, &u, q, path)) < 0)
-			return rc;
-		if (strcmp(u, m->unit) != 0)
-			return fail("%s.code '%.40s' is not %s, the unit of %s", path, u, m->unit, m->code);
-		if ((rc = set(rec, ends[k], json_deep_copy(v))) < 0)
-			return rc;
-	}
-	return 0;
+	return read_low_high(rec, range, "target[0].detailRange", m->unit, m->code);
 }
 
 static int read_basic(json_t *rec, const reader *r, const json_t *res)
