@@ -86,7 +86,7 @@ extern const cli_command cli_cmd_init, cli_cmd_check, cli_cmd_hook;
 extern const cli_command cli_cmd_patient_add, cli_cmd_patient_list;
 extern const cli_command cli_cmd_plan_add, cli_cmd_dose, cli_cmd_symptom,
 	cli_cmd_measure, cli_cmd_note;
-extern const cli_command cli_cmd_amend, cli_cmd_void, cli_cmd_import;
+extern const cli_command cli_cmd_amend, cli_cmd_void, cli_cmd_import, cli_cmd_export;
 extern const cli_command cli_cmd_timeline, cli_cmd_show;
 extern const cli_command cli_cmd_remote_add, cli_cmd_remote_list, cli_cmd_remote_remove;
 extern const cli_command cli_cmd_sync, cli_cmd_conflicts, cli_cmd_resolve;

@@ -1,8 +1,7 @@
 /*
- * cmd_edit.c - changing what is recorded: `carelog amend`, `carelog void`
- * and `carelog import`.
+ * cmd_edit.c - changing what is recorded: `carelog amend` and `carelog void`
+ * (`carelog import` is in cmd_exchange.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,40 +96,4 @@ const cli_command cli_cmd_void = {
 	"\n"
 	"  --reason TEXT   why it is wrong (required, at most 500 characters)\n",
 	void_opts, V_NOPTS, { "RECORD", NULL }, 1, run_void,
-};
-
-/* ---- import ----------------------------------------------------------- */
-
-static int run_import(cli_ctx *ctx, const cli_args *a)
-{
-	const char *path = a->pos[0];
-	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	size_t written = 0;
-	int err;
-
-	if (!in) {
-		cli_error("cannot open '%s': %s", path, strerror(errno));
-		return CLI_FAIL;
-	}
-	err = carelog_import(&written, ctx->store, in, NULL);
-	if (in != stdin)
-		fclose(in);
-	if (err)
-		return cli_lib_error(err);
-	printf("%zu\n", written);
-	return CLI_OK;
-}
-
-const cli_command cli_cmd_import = {
-	"import", "import records from JSON lines",
-	"usage: carelog import FILE|-\n"
-	"\n"
-	"Imports records from FILE (`-` reads stdin): JSON lines, one record\n"
-	"object per line, blank lines ignored (the format of docs/records.md).\n"
-	"Every line is checked first: if any is invalid, nothing is written and\n"
-	"the error names the line (exit 2). Records identical to what the store\n"
-	"holds are skipped, so importing a file whose lines carry ids twice\n"
-	"writes nothing the second time; a line without an id is a new record\n"
-	"each time. Prints the number of records written.\n",
-	NULL, 0, { "FILE|-", NULL }, 1, run_import,
 };

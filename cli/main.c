@@ -19,7 +19,7 @@ static const cli_command *const commands[] = {
 	&cli_cmd_init, &cli_cmd_patient_add, &cli_cmd_patient_list,
 	&cli_cmd_plan_add, &cli_cmd_dose, &cli_cmd_symptom, &cli_cmd_measure,
 	&cli_cmd_note, &cli_cmd_amend, &cli_cmd_void, &cli_cmd_timeline,
-	&cli_cmd_show, &cli_cmd_import, &cli_cmd_check,
+	&cli_cmd_show, &cli_cmd_import, &cli_cmd_export, &cli_cmd_check,
 	&cli_cmd_remote_add, &cli_cmd_remote_list, &cli_cmd_remote_remove,
 	&cli_cmd_sync, &cli_cmd_conflicts, &cli_cmd_resolve, &cli_cmd_hook,
 	&cli_cmd_due,

@@ -56,6 +56,18 @@ if [ $((${#missing[@]} + ${#missing_servers[@]})) -gt 0 ]; then
   fi
 fi
 
+# The FHIR validators the exchange tests run (tests/fhir: npm packages, not a
+# dependency of the library) need Node.js and npm: Debian's, unless the
+# machine has them already.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "carelog: installing nodejs npm" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+tests/fhir/install.sh
+
 build=${1:-build}
 shift || true
 cmake -S . -B "$build" "$@" >/dev/null

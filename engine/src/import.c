@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "chart.h"
+#include "exchange_internal.h"
 #include "json_canon.h"
 #include "store_internal.h"
 #include "write_internal.h"
@@ -69,7 +70,7 @@ static int read_lines(size_t *written, carelog_batch *b, FILE *in, size_t batch_
 	return rc;
 }
 
-static int import(size_t *written, carelog_store *s, FILE *in, size_t batch_size)
+int carelog__import_run(size_t *written, carelog_store *s, carelog__import_fill fill, void *payload)
 {
 	carelog_batch *b = NULL;
 	size_t staged = 0, n = 0;
@@ -79,7 +80,7 @@ static int import(size_t *written, carelog_store *s, FILE *in, size_t batch_size
 		return rc;
 	carelog__charts_sweep(s);
 	if ((rc = carelog__batch_new(&b, s, 1)) == 0) {
-		rc = read_lines(&n, b, in, batch_size);
+		rc = fill(&n, b, payload);
 		staged += n;
 		if (rc == 0 && (rc = carelog_batch_commit(&n, b)) == 0) {
 			staged += n;
@@ -92,6 +93,17 @@ static int import(size_t *written, carelog_store *s, FILE *in, size_t batch_size
 	return rc;
 }
 
+typedef struct {
+	FILE *in;
+	size_t batch_size;
+} lines_input;
+
+static int fill_lines(size_t *staged, carelog_batch *b, void *payload)
+{
+	lines_input *li = payload;
+	return read_lines(staged, b, li->in, li->batch_size);
+}
+
 int carelog_import(size_t *written, carelog_store *s, FILE *in, const carelog_import_options *opts)
 {
 	size_t count = 0;
@@ -100,8 +112,10 @@ int carelog_import(size_t *written, carelog_store *s, FILE *in, const carelog_im
 		rc = carelog__fail(CARELOG_EINVALID, "carelog_import_options version %u is not supported", opts->version);
 	else if (in == NULL)
 		rc = carelog__fail(CARELOG_EINVALID, "no input given");
-	else
-		rc = import(&count, s, in, opts && opts->batch_size ? opts->batch_size : DEFAULT_BATCH);
+	else {
+		lines_input li = { in, opts && opts->batch_size ? opts->batch_size : DEFAULT_BATCH };
+		rc = carelog__import_run(&count, s, fill_lines, &li);
+	}
 	if (written)
 		*written = count;
 	return carelog__store_result(s, rc);
