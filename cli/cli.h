@@ -137,8 +137,4 @@ int cli_parse_number(double *out, const char *text, const char *what);
  * names[i]; free each). Reports and returns CLI_USAGE for a malformed one. */
 int cli_parse_sets(carelog_field *fields, char **names, const cli_val *set);
 
-/* Splits every --set FIELD=VALUE into fields[i] (names copied into
- * names[i]; free each). Reports and returns CLI_USAGE for a malformed one. */
-int cli_parse_sets(carelog_field *fields, char **names, const cli_val *set);
-
 #endif
