@@ -25,7 +25,7 @@
 typedef struct {
 	const json_t *res;
 	const char *type;
-	char where[128];               /* "entry[3] Observation/<id>" */
+	char where[160];               /* "entry[3] Observation/<id>" */
 	char id[CARELOG_ID_BUFSIZE];   /* the record it becomes ("" for a Provenance) */
 	const json_t *prov;            /* the Provenance naming it */
 	json_t *rec;
@@ -73,6 +73,7 @@ static int set_str(json_t *rec, const char *key, const char *v)
 static int need_str(const char **out, const json_t *obj, const char *key, const char *path)
 {
 	const json_t *v = json_object_get(obj, key);
+	*out = NULL;
 	if (v == NULL)
 		return fail("%s is required", path);
 	if (!json_is_string(v))
@@ -92,7 +93,7 @@ static int resolve(char out[CARELOG_ID_BUFSIZE], const reader *r, const json_t *
 	const char *text;
 	const json_t *idx;
 	int rc;
-	char p[96];
+	char p[256];
 
 	snprintf(p, sizeof(p), "%s.reference", path);
 	if (!json_is_object(refobj))
@@ -153,7 +154,7 @@ static int extension_value(json_t **out, const reader *r, const json_t *ext, con
 				return fail("%s.valueBoolean must be true or false", path);
 			*out = json_deep_copy(v);
 		} else if (strcmp(key, "valueReference") == 0) {
-			char id[CARELOG_ID_BUFSIZE], p[96];
+			char id[CARELOG_ID_BUFSIZE], p[256];
 			int rc;
 			snprintf(p, sizeof(p), "%s.valueReference", path);
 			if ((rc = resolve(id, r, v, p, "Patient", 0)) < 0)
@@ -248,6 +249,7 @@ static int read_note(json_t *rec, const json_t *res)
 static int concept_text(const char **out, const json_t *cc, const char *path)
 {
 	const char *t = str(cc, "text");
+	*out = NULL;
 	if (t == NULL)
 		t = str(json_array_get(json_object_get(cc, "coding"), 0), "display");
 	if (t == NULL)
