@@ -133,8 +133,14 @@ while read -r id; do
 	jq -e --arg id "$id" 'any(.[]; .id == $id)' "$TMP/timeline.clinic" >/dev/null || missing=$((missing + 1))
 done <"$TMP/acked"
 assert_eq "$missing" 0 "acknowledged writes missing from the converged timeline"
-check "every open conflict names a record of the chart and both versions" \
-	jq -e --arg p "$P" 'all(.[]; .patient == $p and .winner.id == .record and .loser.id == .record and (.fields | length) >= 0)' \
+# fields: exactly the keys whose values differ between the two versions,
+# who wrote them and their clock stamps aside (computed here independently)
+check "every open conflict names a record of the chart, both versions and the fields that differ" \
+	jq -e --arg p "$P" 'all(.[]; .patient == $p and .winner.id == .record and .loser.id == .record and
+		.winner != .loser and
+		(.winner as $w | .loser as $l | (.fields | sort) ==
+			([($w | keys[]), ($l | keys[])] | unique
+			 | map(select(. != "hlc" and . != "device" and . != "author" and $w[.] != $l[.])))))' \
 	"$TMP/conflicts.clinic"
 echo "open conflicts at the end: $(jq length "$TMP/conflicts.clinic")"
 for n in "${NAMES[@]}"; do
