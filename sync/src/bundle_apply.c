@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "carelog/sync.h"
 #include "error.h"
@@ -403,8 +404,14 @@ int carelog_bundle_apply(carelog_store *s, const char *file, char patient_out[CA
 	if ((b->f = fopen(file, "rb")) == NULL)
 		rc = carelog__fail(errno == ENOENT ? CARELOG_ENOTFOUND : CARELOG_EIO, "cannot open bundle %s: %s", file,
 			strerror(errno));
-	else if ((rc = parse_header(b)) == 0)
-		rc = apply(patient, &got, s, b);
+	else if ((rc = parse_header(b)) == 0) {
+		/* as a sync of the store: never interleaved with one */
+		int fd = -1;
+		if ((rc = carelog__sync_lock(&fd, s)) == 0) {
+			rc = apply(patient, &got, s, b);
+			close(fd);
+		}
+	}
 	if (b->f)
 		fclose(b->f);
 	free(b);

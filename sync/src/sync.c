@@ -32,7 +32,7 @@ typedef struct {
 
 /* ---- the sync lock ---------------------------------------------------- */
 
-static int sync_lock(int *fd, carelog_store *s)
+int carelog__sync_lock(int *fd, carelog_store *s)
 {
 	char *path = carelog__strdupf("%s/sync.lock", s->path);
 	int waited = 0, limit = s->lock_timeout_ms;
@@ -563,7 +563,7 @@ int carelog_sync(carelog_store *s, const char *remote, const carelog_sync_option
 		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "cannot use CA file %s: %s",
 			opts->ca_file, git_msg()));
 	}
-	if ((rc = sync_lock(&fd, s)) < 0) {
+	if ((rc = carelog__sync_lock(&fd, s)) < 0) {
 		json_decref(remotes);
 		return carelog__store_result(s, rc);
 	}

@@ -29,6 +29,12 @@
  * CARELOG_EREMOTE saying whether the host is unknown or its key changed. */
 int carelog__ssh_hostkey_check(const git_cert_hostkey *hk, const char *host, int port);
 
+/* sync.c: takes <store>/sync.lock (flock, waiting up to the store's lock
+ * timeout, then CARELOG_ELOCKED): syncs and bundle applications of one
+ * store never interleave. *fd receives the lock's descriptor; close it to
+ * release. */
+int carelog__sync_lock(int *fd, carelog_store *s);
+
 /* credential.c: asks git's credential helpers (`git credential fill`,
  * never prompting) for a user name and password for `url`. 0 and both set
  * (free with carelog__credential_wipe), or -1 and both NULL when git, a

@@ -20,8 +20,18 @@ P=$ID
 run remote add clinic "$CLINIC/charts"
 expect_ok
 
+# another store's chart, as a bundle (applied below while the lock is held)
+OTHER=$TMP/other
+run_raw --store "$OTHER" init --device other
+expect_ok
+run_raw --store "$OTHER" patient add --name Mia
+expect_id
+MIA=$ID
+run_raw --store "$OTHER" bundle create "$MIA" "$TMP/mia.bundle"
+expect_ok
+
 section "another sync holds the lock: this one waits, then fails clearly"
-flock "$STORE/sync.lock" sleep 3 &
+flock "$STORE/sync.lock" sleep 5 &
 holder=$!
 for _ in $(seq 100); do flock -n "$STORE/sync.lock" true || break; sleep 0.02; done
 snapshot "$P"
@@ -33,6 +43,11 @@ check "it waited for the lock (${waited} ms) before giving up" test "$waited" -g
 expect_unchanged
 check "the clinic got nothing" test ! -e "$CLINIC/charts/$P.git"
 
+section "a bundle is applied as a sync is run: it waits for the lock, then fails clearly"
+CARELOG_LOCK_TIMEOUT_MS=400 run bundle apply "$TMP/mia.bundle"
+expect_failure "another sync of store .* is running"
+check "the bundle's chart did not come in" test ! -e "$STORE/charts/$MIA.git"
+
 section "a writer is not held up by the sync lock"
 CARELOG_LOCK_TIMEOUT_MS=400 run dose "$P" --drug sirolimus --amount 1 --unit mg
 expect_id
@@ -42,5 +57,8 @@ CARELOG_LOCK_TIMEOUT_MS=10000 run sync --json
 expect_ok
 expect_json '.[0].sent' "2"
 wait "$holder"
+run bundle apply "$TMP/mia.bundle"
+expect_ok
+check "with the lock free, the bundle's chart came in" test -d "$STORE/charts/$MIA.git"
 
 finish

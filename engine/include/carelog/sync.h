@@ -217,7 +217,9 @@ CARELOG_EXTERN(int) carelog_bundle_create(carelog_store *s, const char *patient,
  * (carelog_sync): paths, records, patients, deletions, roots, sizes; then
  * it is merged into the chart as a sync merges (conflicts kept), or becomes
  * the chart when the store lacks it, and the index catches up. Applying a
- * bundle twice changes nothing the second time.
+ * bundle twice changes nothing the second time. It holds the store's sync
+ * lock as carelog_sync does, so it never interleaves with a sync of the
+ * store (it waits for one, up to the store's lock timeout).
  *
  * @param patient_out receives the chart's patient on success (may be NULL)
  * @param received    receives how many records are new or changed here
