@@ -2,7 +2,7 @@
 # Two syncs of one store never interleave: while another sync holds the
 # store's sync lock, a sync waits for it (bounded by CARELOG_LOCK_TIMEOUT_MS)
 # and then fails clearly, changing nothing; once the lock is free it runs.
-# Writers are not held up by a sync's lock.
+# A bundle apply takes the same lock. Writers are not held up by it.
 source "$(dirname "$0")/lib.sh" "$@"
 command -v flock >/dev/null || { echo "FATAL: flock (util-linux) is required" >&2; exit 1; }
 
