@@ -194,6 +194,11 @@ int carelog__default_range(int *has_low, double *low, int *has_high, double *hig
 /* Flags measurement `m`: sets pt's range, range_source and flag. */
 void carelog__flag(carelog_trend_point *pt, const carelog__chartdata *cd, const carelog__meas *m);
 
+/* Grows the array *v of *n entries of `size` bytes by one zeroed entry at
+ * its end and returns it; NULL with CARELOG_ENOMEM set when out of memory
+ * (*v and *n are then as they were). */
+void *carelog__append(void **v, size_t *n, size_t size);
+
 /* JSON helpers for results: a number that is null when `has` is 0. */
 json_t *carelog__json_num_or_null(int has, double v);
 

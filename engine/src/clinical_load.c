@@ -380,6 +380,18 @@ void *carelog__named_entry(void **v, size_t *n, size_t size, const char *name, c
 	return e;
 }
 
+void *carelog__append(void **v, size_t *n, size_t size)
+{
+	char *base = realloc(*v, (*n + 1) * size);
+	if (base == NULL) {
+		carelog__fail(CARELOG_ENOMEM, "out of memory");
+		return NULL;
+	}
+	*v = base;
+	memset(base + *n * size, 0, size);
+	return base + (*n)++ * size;
+}
+
 json_t *carelog__json_num_or_null(int has, double v)
 {
 	return has ? json_real(v) : json_null();
