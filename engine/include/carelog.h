@@ -15,5 +15,6 @@
 #include "carelog/query.h"
 #include "carelog/sync.h"
 #include "carelog/clinical.h"
+#include "carelog/report.h"
 
 #endif
