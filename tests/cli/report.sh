@@ -8,19 +8,11 @@
 # writes no file, leaving an existing one as it was.
 source "$(dirname "$0")/lib.sh" "$@"
 
-# num DECIMALS VALUE: VALUE as the report prints it (C printf %.Nf, trailing
-# zeros dropped); awk's printf is C's, on a double as the library's is.
-num() {
-	awk -v d="$1" -v v="$2" 'BEGIN { s = sprintf("%." d "f", v); if (s ~ /\./) { sub(/0+$/, "", s); sub(/\.$/, "", s) }
-		if (s == "-0") s = "0"; print s }'
-}
-# g VALUE: C printf %g, as the report prints a lab value
-g() { awk -v v="$1" 'BEGIN { printf "%g", v }'; }
 # slot_words 2026-11-18T08:00 -> "18 Nov 08:00", as the report lists a slot
 slot_words() { printf '%s %s' "$(LC_ALL=C date -u -d "${1%T*}" '+%-d %b')" "${1#*T}"; }
 # html_has TEXT [FILE]: the report holds TEXT literally
 html_has() { grep -Fq -- "$1" "${2:-$HTML}"; }
-# section_of ID [FILE]: the lines of the element opened with id="ID" up to its end tag
+# figure_of CODE: the lines of the chart of CODE
 figure_of() { sed -n "/<figure id=\"trend-$1\"/,/<\/figure>/p" "$HTML"; }
 
 AT=2026-11-25T12:00:00Z
