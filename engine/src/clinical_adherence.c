@@ -137,10 +137,9 @@ static int mismatch_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->dose, y->dose);
 }
 
-int carelog_adherence(carelog_adherence_report **out, carelog_store *s, const char *patient,
+int carelog__adherence_of(carelog_adherence_report **out, const carelog__chartdata *cd,
 	const carelog_clinical_options *opts)
 {
-	carelog__chartdata *cd = NULL;
 	carelog__schedule sc = { NULL, 0, NULL };
 	report *r = NULL;
 	int64_t at, from, to;
@@ -149,8 +148,7 @@ int carelog_adherence(carelog_adherence_report **out, carelog_store *s, const ch
 	int rc;
 
 	*out = NULL;
-	if ((rc = carelog__chartdata_load(&cd, s, patient)) < 0 ||
-	    (rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0)
+	if ((rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0)
 		goto done;
 	if (opts && opts->drug) {
 		/* drugs are stored trimmed and lower-cased */
@@ -180,8 +178,17 @@ int carelog_adherence(carelog_adherence_report **out, carelog_store *s, const ch
 done:
 	carelog_adherence_free(r ? &r->pub : NULL);
 	carelog__schedule_free(&sc);
-	carelog__chartdata_free(cd);
-	return carelog__store_result(s, rc);
+	return rc;
+}
+
+int carelog_adherence(carelog_adherence_report **out, carelog_store *s, const char *patient,
+	const carelog_clinical_options *opts)
+{
+	carelog__chartdata *cd = NULL;
+	int rc = carelog__chartdata_load(&cd, s, patient);
+
+	*out = NULL;
+	return carelog__chartdata_done(cd, s, rc < 0 ? rc : carelog__adherence_of(out, cd, opts));
 }
 
 void carelog_adherence_free(carelog_adherence_report *a)

@@ -264,6 +264,12 @@ void carelog__chartdata_free(carelog__chartdata *cd)
 	free(cd);
 }
 
+int carelog__chartdata_done(carelog__chartdata *cd, carelog_store *s, int rc)
+{
+	carelog__chartdata_free(cd);
+	return carelog__store_result(s, rc);
+}
+
 int carelog__clinical_times(int64_t *at, int64_t *from, int64_t *to, const carelog__chartdata *cd,
 	const carelog_clinical_options *opts)
 {

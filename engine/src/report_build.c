@@ -1,7 +1,8 @@
 /*
  * report_build.c - gathering a visit report: the period, then the answers of
- * the clinical computations and of the conflicts list for it (never
- * computed again here, so the report says what the commands say), the
+ * the clinical computations and of the conflicts list for it (the same
+ * code the commands run, on one load of the chart, never computed again
+ * here: the report says what the commands say, from one snapshot), the
  * period's symptoms and entered-in-error records; and the report's
  * accessors, file writing and free.
  */
@@ -137,20 +138,23 @@ static int conflicts(json_t **out, carelog_store *s, const char *patient)
 	return 0;
 }
 
+/* The computations of carelog_adherence, carelog_steroids, carelog_trend and
+ * carelog_alerts on the one chart load, then what else the page lists. */
 static int gather(carelog_report *r, carelog_store *s, carelog_clinical_options *co)
 {
 	const char *p = r->cd->patient;
 	int rc;
 
-	if ((rc = carelog_adherence(&r->adherence, s, p, co)) < 0 || (rc = carelog_steroids(&r->steroids, s, p, co)) < 0)
+	if ((rc = carelog__adherence_of(&r->adherence, r->cd, co)) < 0 ||
+	    (rc = carelog__steroids_of(&r->steroids, r->cd, co)) < 0)
 		return rc;
 	for (size_t i = 0; i < CARELOG__REPORT_NCODES; i++) {
 		co->code = carelog__report_codes[i];
-		if ((rc = carelog_trend(&r->trends[i], s, p, co)) < 0)
+		if ((rc = carelog__trend_of(&r->trends[i], r->cd, co)) < 0)
 			return rc;
 	}
 	co->code = NULL;
-	if ((rc = carelog_alerts(&r->alerts, s, p, co)) < 0 || (rc = conflicts(&r->conflicts, s, p)) < 0 ||
+	if ((rc = carelog__alerts_of(&r->alerts, r->cd, co)) < 0 || (rc = conflicts(&r->conflicts, s, p)) < 0 ||
 	    (rc = records(&r->symptoms, s, r, "symptom", 0)) < 0 || (rc = records(&r->voided, s, r, NULL, 1)) < 0)
 		return rc;
 	return 0;

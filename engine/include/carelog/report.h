@@ -57,10 +57,12 @@ typedef struct carelog_report carelog_report;
 
 /**
  * Reads everything the report shows about `patient` over the period, as of
- * opts->at: the patient record and plans, then carelog_adherence,
- * carelog_steroids, carelog_trend for each charted code, carelog_alerts and
- * carelog_conflicts with the same period and time, and the symptoms and
- * entered-in-error records of the period (carelog_timeline).
+ * opts->at: the patient record and plans, then the answers of
+ * carelog_adherence, carelog_steroids, carelog_trend for each charted code
+ * and carelog_alerts with the same period and time (computed as those
+ * functions compute them, from one read of the chart), carelog_conflicts,
+ * and the symptoms and entered-in-error records of the period
+ * (carelog_timeline).
  *
  * @param out     receives the report; free it with carelog_report_free. Set
  *                to NULL on failure.
