@@ -163,8 +163,9 @@ int carelog__report_symptoms(FILE *f, const carelog_report *r)
 	size_t n = 0;
 	code_row *rows;
 
-	fprintf(f, "<section id=\"symptoms\" class=\"%s\">\n<h2>Symptoms (%zu entries)</h2>\n",
-		json_array_size(r->symptoms) ? "keep" : "none", json_array_size(r->symptoms));
+	fprintf(f, "<section id=\"symptoms\" class=\"%s\">\n<h2>Symptoms (%zu entr%s)</h2>\n",
+		json_array_size(r->symptoms) ? "keep" : "none", json_array_size(r->symptoms),
+		json_array_size(r->symptoms) == 1 ? "y" : "ies");
 	if (json_array_size(r->symptoms) == 0) {
 		fputs("<p>No symptom was logged in this period.</p>\n</section>\n", f);
 		return 0;

@@ -174,7 +174,7 @@ static void test_page(void **state)
 	assert_string_equal(html, again); /* a snapshot: the same bytes every time */
 	assert_null(strstr(html, "<script"));
 	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-	assert_non_null(strstr(html, "<h2>Symptoms (1 entries)</h2>"));
+	assert_non_null(strstr(html, "<h2>Symptoms (1 entry)</h2>"));
 	assert_non_null(strstr(html, "@media print"));
 	assert_int_equal(strncmp(html, "<!DOCTYPE html>\n", 16), 0);
 	assert_string_equal(html + strlen(html) - 8, "</html>\n");
