@@ -94,6 +94,7 @@ extern const cli_command cli_cmd_due, cli_cmd_adherence, cli_cmd_steroids,
 	cli_cmd_trend, cli_cmd_alerts, cli_cmd_target_set, cli_cmd_rule_set,
 	cli_cmd_rule_list;
 extern const cli_command cli_cmd_bundle_create, cli_cmd_bundle_apply;
+extern const cli_command cli_cmd_report;
 
 /*
  * Parses `--name VALUE`, `--name=VALUE` and `--flag` arguments against

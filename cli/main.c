@@ -25,6 +25,7 @@ static const cli_command *const commands[] = {
 	&cli_cmd_due,
 	&cli_cmd_adherence, &cli_cmd_steroids, &cli_cmd_trend, &cli_cmd_alerts,
 	&cli_cmd_target_set, &cli_cmd_rule_set, &cli_cmd_rule_list,
+	&cli_cmd_report,
 	&cli_cmd_bundle_create, &cli_cmd_bundle_apply,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

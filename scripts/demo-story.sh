@@ -126,3 +126,8 @@ c timeline "$leo" --since 2026-11-25T00:00:00Z
 c check && p check && k check && echo "check: clean on both phones and at the clinic"
 echo
 echo "Stores kept in $store, $phone2 and $clinic (each charts/$leo.git is a plain git repository)."
+
+say "For the clinic visit: Léo's report of the last 90 days, one HTML page to print or send"
+report=$store-report.html
+c report "$leo" --at 2026-11-25T09:30:00+01:00 --out "$report" >/dev/null
+echo "visit report: $report"

@@ -14,6 +14,12 @@ packages=(build-essential cmake pkg-config git tzdata jq util-linux
 # dependency never brings in systemd. These come without their recommends,
 # which the tests do not use.
 server_packages=(nginx fcgiwrap spawn-fcgi lighttpd openssh-server openssh-client openssl iproute2)
+# The visit report's browser test (tests/report/): headless Chromium prints
+# the report to PDF offline, poppler-utils counts its pages and reads its
+# text back, python3-html5lib parses the HTML as browsers do. chromium is
+# big (with chromium-common and GTK over 350 MB installed on Debian 12);
+# these too come without their recommends.
+report_packages=(chromium poppler-utils python3-html5lib)
 
 missing_of() {
   local p
@@ -22,7 +28,7 @@ missing_of() {
   done
 }
 mapfile -t missing < <(missing_of "${packages[@]}")
-mapfile -t missing_servers < <(missing_of "${server_packages[@]}")
+mapfile -t missing_servers < <(missing_of "${server_packages[@]}" "${report_packages[@]}")
 if [ $((${#missing[@]} + ${#missing_servers[@]})) -gt 0 ]; then
   echo "carelog: installing ${missing[*]:-}${missing[*]:+ }${missing_servers[*]:-}" >&2
   sudo=""
@@ -31,8 +37,9 @@ if [ $((${#missing[@]} + ${#missing_servers[@]})) -gt 0 ]; then
   $sudo apt-get update -qq
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   if [ ${#missing_servers[@]} -gt 0 ]; then
-    # The postinst scripts of nginx, lighttpd and openssh-server start their
-    # system services (ports 80 and 22). The tests never use those: each test
+    # The postinst scripts of nginx, lighttpd and openssh-server (and of
+    # dbus, should chromium bring it in) start their system services (ports
+    # 80 and 22). The tests never use those: each test
     # runs its own server as the current user on a free loopback port. In a
     # container without an init system starting them fails and can fail the
     # install; elsewhere it would leave a web server on port 80 nobody asked

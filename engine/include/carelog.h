@@ -16,5 +16,6 @@
 #include "carelog/sync.h"
 #include "carelog/clinical.h"
 #include "carelog/exchange.h"
+#include "carelog/report.h"
 
 #endif

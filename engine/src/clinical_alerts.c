@@ -393,10 +393,8 @@ static void drop_superseded(alerts_impl *r)
 	r->pub.nalerts = out;
 }
 
-int carelog_alerts(carelog_alert_list **out, carelog_store *s, const char *patient,
-	const carelog_clinical_options *opts)
+int carelog__alerts_of(carelog_alert_list **out, const carelog__chartdata *cd, const carelog_clinical_options *opts)
 {
-	carelog__chartdata *cd = NULL;
 	carelog__schedule sc = { NULL, 0, NULL };
 	alerts_impl *r = NULL;
 	int64_t at, from, to;
@@ -404,8 +402,7 @@ int carelog_alerts(carelog_alert_list **out, carelog_store *s, const char *patie
 	int rc;
 
 	*out = NULL;
-	if ((rc = carelog__chartdata_load(&cd, s, patient)) < 0 ||
-	    (rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0 ||
+	if ((rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0 ||
 	    (rc = carelog__schedule_build(&sc, cd, at, at)) < 0)
 		goto done;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -441,8 +438,17 @@ int carelog_alerts(carelog_alert_list **out, carelog_store *s, const char *patie
 done:
 	carelog_alerts_free(r ? &r->pub : NULL);
 	carelog__schedule_free(&sc);
-	carelog__chartdata_free(cd);
-	return carelog__store_result(s, rc);
+	return rc;
+}
+
+int carelog_alerts(carelog_alert_list **out, carelog_store *s, const char *patient,
+	const carelog_clinical_options *opts)
+{
+	carelog__chartdata *cd = NULL;
+	int rc = carelog__chartdata_load(&cd, s, patient);
+
+	*out = NULL;
+	return carelog__chartdata_done(cd, s, rc < 0 ? rc : carelog__alerts_of(out, cd, opts));
 }
 
 void carelog_alerts_free(carelog_alert_list *l)

@@ -90,6 +90,10 @@ typedef struct {
 int carelog__chartdata_load(carelog__chartdata **out, carelog_store *s, const char *patient);
 void carelog__chartdata_free(carelog__chartdata *cd);
 
+/* The end of a public computation: frees `cd` (NULL does nothing) and
+ * returns rc, the error copied into `s`. */
+int carelog__chartdata_done(carelog__chartdata *cd, carelog_store *s, int rc);
+
 /* The instants of the options, as ms: at (now by default), from (local
  * midnight of `from`, or INT64_MIN) and to (local midnight of `to`, or
  * INT64_MAX). Checks the options' version. */
@@ -103,6 +107,19 @@ void carelog__local_format(char out[CARELOG__LOCAL_BUFSIZE], const carelog__tz *
 /* The weight (kg) nearest in time to `ms`: weight measurements, else the
  * patient's weight_kg; 0 when none is known. */
 double carelog__weight_near(const carelog__chartdata *cd, int64_t ms);
+
+/* ---- the computations on a loaded chart ---- */
+
+/* carelog_adherence, carelog_steroids, carelog_trend and carelog_alerts
+ * load the chart, call these and free it; the visit report loads it once
+ * for all four, so that its figures come from one snapshot of the chart.
+ * Each returns 0 or an error code (not yet copied into a store). */
+int carelog__adherence_of(carelog_adherence_report **out, const carelog__chartdata *cd,
+	const carelog_clinical_options *opts);
+int carelog__steroids_of(carelog_steroid_report **out, const carelog__chartdata *cd,
+	const carelog_clinical_options *opts);
+int carelog__trend_of(carelog_trend_series **out, const carelog__chartdata *cd, const carelog_clinical_options *opts);
+int carelog__alerts_of(carelog_alert_list **out, const carelog__chartdata *cd, const carelog_clinical_options *opts);
 
 /* ---- plans, slots, matching ---- */
 
@@ -193,6 +210,11 @@ int carelog__default_range(int *has_low, double *low, int *has_high, double *hig
 
 /* Flags measurement `m`: sets pt's range, range_source and flag. */
 void carelog__flag(carelog_trend_point *pt, const carelog__chartdata *cd, const carelog__meas *m);
+
+/* Grows the array *v of *n entries of `size` bytes by one zeroed entry at
+ * its end and returns it; NULL with CARELOG_ENOMEM set when out of memory
+ * (*v and *n are then as they were). */
+void *carelog__append(void **v, size_t *n, size_t size);
 
 /* JSON helpers for results: a number that is null when `has` is 0. */
 json_t *carelog__json_num_or_null(int has, double v);

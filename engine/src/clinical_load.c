@@ -264,6 +264,12 @@ void carelog__chartdata_free(carelog__chartdata *cd)
 	free(cd);
 }
 
+int carelog__chartdata_done(carelog__chartdata *cd, carelog_store *s, int rc)
+{
+	carelog__chartdata_free(cd);
+	return carelog__store_result(s, rc);
+}
+
 int carelog__clinical_times(int64_t *at, int64_t *from, int64_t *to, const carelog__chartdata *cd,
 	const carelog_clinical_options *opts)
 {
@@ -378,6 +384,18 @@ void *carelog__named_entry(void **v, size_t *n, size_t size, const char *name, c
 	*(const char **)e = carelog__keep(k, name, failed);
 	(*n)++;
 	return e;
+}
+
+void *carelog__append(void **v, size_t *n, size_t size)
+{
+	char *base = realloc(*v, (*n + 1) * size);
+	if (base == NULL) {
+		carelog__fail(CARELOG_ENOMEM, "out of memory");
+		return NULL;
+	}
+	*v = base;
+	memset(base + *n * size, 0, size);
+	return base + (*n)++ * size;
 }
 
 json_t *carelog__json_num_or_null(int has, double v)

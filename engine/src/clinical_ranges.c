@@ -134,23 +134,30 @@ typedef struct {
 	carelog__strs strs;
 } trend_impl;
 
-int carelog_trend(carelog_trend_series **out, carelog_store *s, const char *patient,
-	const carelog_clinical_options *opts)
+/* The measurement code a trend asks for, or NULL with the error set. */
+static const carelog__measure_code *trend_code(const carelog_clinical_options *opts)
 {
-	carelog__chartdata *cd = NULL;
+	const carelog__measure_code *mc;
+	if (opts == NULL || opts->code == NULL) {
+		carelog__fail(CARELOG_EINVALID, "a measurement code is required for a trend");
+		return NULL;
+	}
+	if ((mc = carelog__measure_code_find(opts->code)) == NULL)
+		carelog__fail(CARELOG_EINVALID, "code '%.60s' is not a measurement code", opts->code);
+	return mc;
+}
+
+int carelog__trend_of(carelog_trend_series **out, const carelog__chartdata *cd, const carelog_clinical_options *opts)
+{
 	trend_impl *r = NULL;
 	const carelog__measure_code *mc;
 	int64_t at, from, to;
 	int rc, failed = 0;
 
 	*out = NULL;
-	if (opts == NULL || opts->code == NULL)
-		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "a measurement code is required for a trend"));
-	if ((mc = carelog__measure_code_find(opts->code)) == NULL)
-		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID,
-			"code '%.60s' is not a measurement code", opts->code));
-	if ((rc = carelog__chartdata_load(&cd, s, patient)) < 0 ||
-	    (rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0)
+	if ((mc = trend_code(opts)) == NULL)
+		return CARELOG_EINVALID;
+	if ((rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0)
 		goto done;
 	if ((r = calloc(1, sizeof(*r))) == NULL || (r->pub.points = calloc(cd->nmeas + 1, sizeof(*r->pub.points))) == NULL) {
 		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
@@ -184,8 +191,21 @@ int carelog_trend(carelog_trend_series **out, carelog_store *s, const char *pati
 	r = NULL;
 done:
 	carelog_trend_free(r ? &r->pub : NULL);
-	carelog__chartdata_free(cd);
-	return carelog__store_result(s, rc);
+	return rc;
+}
+
+int carelog_trend(carelog_trend_series **out, carelog_store *s, const char *patient,
+	const carelog_clinical_options *opts)
+{
+	carelog__chartdata *cd = NULL;
+	int rc;
+
+	*out = NULL;
+	/* a bad code is refused before the chart is read */
+	if (trend_code(opts) == NULL)
+		return carelog__store_result(s, CARELOG_EINVALID);
+	rc = carelog__chartdata_load(&cd, s, patient);
+	return carelog__chartdata_done(cd, s, rc < 0 ? rc : carelog__trend_of(out, cd, opts));
 }
 
 void carelog_trend_free(carelog_trend_series *t)

@@ -171,17 +171,15 @@ static void current(steroid_impl *r, const carelog__chartdata *cd, int64_t at)
 		r->pub.current_daily_mg_per_kg = r->pub.current_daily_mg / r->pub.weight_kg;
 }
 
-int carelog_steroids(carelog_steroid_report **out, carelog_store *s, const char *patient,
+int carelog__steroids_of(carelog_steroid_report **out, const carelog__chartdata *cd,
 	const carelog_clinical_options *opts)
 {
-	carelog__chartdata *cd = NULL;
 	steroid_impl *r = NULL;
 	int64_t at, from, to;
 	int rc;
 
 	*out = NULL;
-	if ((rc = carelog__chartdata_load(&cd, s, patient)) < 0 ||
-	    (rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0)
+	if ((rc = carelog__clinical_times(&at, &from, &to, cd, opts)) < 0)
 		goto done;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
@@ -201,8 +199,17 @@ int carelog_steroids(carelog_steroid_report **out, carelog_store *s, const char 
 	r = NULL;
 done:
 	carelog_steroids_free(r ? &r->pub : NULL);
-	carelog__chartdata_free(cd);
-	return carelog__store_result(s, rc);
+	return rc;
+}
+
+int carelog_steroids(carelog_steroid_report **out, carelog_store *s, const char *patient,
+	const carelog_clinical_options *opts)
+{
+	carelog__chartdata *cd = NULL;
+	int rc = carelog__chartdata_load(&cd, s, patient);
+
+	*out = NULL;
+	return carelog__chartdata_done(cd, s, rc < 0 ? rc : carelog__steroids_of(out, cd, opts));
 }
 
 void carelog_steroids_free(carelog_steroid_report *rep)

@@ -24,6 +24,7 @@ dose() { # AMOUNT OUTCOME LOCAL-TIME
 dose 20 given 2026-11-16T08:05
 dose 20 given 2026-11-17T07:10
 dose 20 missed 2026-11-18T08:00
+MISSED=$ID
 dose 15 given 2026-11-19T10:30
 dose 15 given 2026-11-20T08:20
 dose 20 given 2026-11-21T08:00
@@ -38,8 +39,14 @@ expect_json '.[0] | "\(.drug) \(.scheduled) \(.given) \(.late) \(.missed) \(.ext
 	"prednisone 7 5 1 1 0 71.4"
 expect_json '.[0].mismatches | length' 1
 expect_json '.[0].mismatches[0] | "\(.dose) \(.amount) \(.expected) \(.slot)"' "$MISMATCH 20 15 2026-11-21T08:00"
+expect_json '.[0].missed_slots | map("\(.slot) \(.outcome)") | join(",")' "2026-11-18T08:00 missed"
+expect_json '.[0].late_slots | map(.slot) | join(",")' "2026-11-19T08:00"
+expect_json '.[0].late_slots[0].dose != null' true
 run adherence "$P" --at 2026-11-25T12:00:00Z --json
 expect_json '.[0] | "\(.scheduled) \(.given) \(.late) \(.missed) \(.percent)"' "10 5 1 4 50"
+# the 23rd to the 25th: nothing logged
+expect_json '.[0].missed_slots | map("\(.slot) \(.dose) \(.outcome)") | join(",")' \
+	"2026-11-18T08:00 $MISSED missed,2026-11-23T08:00 null null,2026-11-24T08:00 null null,2026-11-25T08:00 null null"
 run adherence "$P" --drug PREDNISONE --from 2026-11-16 --to 2026-11-23 --at 2026-11-25T12:00:00Z
 expect_ok
 expect_stdout_re '^prednisone +7 +5 +1 +1 +0 +71\.4%$'

@@ -134,6 +134,16 @@ expect_error() {
 expect_usage() { expect_error 2 "${1:-.}"; }
 expect_failure() { expect_error 1 "${1:-.}"; }
 
+# num DECIMALS VALUE: VALUE as the visit report prints it (C printf %.Nf,
+# trailing zeros dropped); awk's printf is C's, on a double as the library's is.
+num() {
+	awk -v d="$1" -v v="$2" 'BEGIN { s = sprintf("%." d "f", v); if (s ~ /\./) { sub(/0+$/, "", s); sub(/\.$/, "", s) }
+		if (s == "-0") s = "0"; print s }'
+}
+
+# g VALUE: C printf %g, as `carelog trend` and the report print a lab value
+g() { awk -v v="$1" 'BEGIN { printf "%g", v }'; }
+
 # ere_quote TEXT: TEXT as an ERE matching it literally
 ere_quote() {
 	printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'

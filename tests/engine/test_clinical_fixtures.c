@@ -118,6 +118,23 @@ static size_t given_doses(const char *drug)
 	return n;
 }
 
+/* How many slots of `drug` the report lists late (or missed), each with a
+ * dose exactly when one was logged. */
+static size_t listed_slots(const carelog_adherence_report *a, const char *drug, int late)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->nslots; i++) {
+		const carelog_adherence_slot *sl = &a->slots[i];
+		if (strcmp(sl->drug, drug) != 0 || !sl->late != !late)
+			continue;
+		assert_true((sl->dose == NULL) == (sl->outcome == NULL));
+		if (late)
+			assert_string_equal(sl->outcome, "given");
+		n++;
+	}
+	return n;
+}
+
 static void test_adherence_invariants(void **state)
 {
 	carelog_adherence_report *all = adherence(NULL, NULL), *a, *b;
@@ -128,6 +145,9 @@ static void test_adherence_invariants(void **state)
 	for (size_t i = 0; i < all->ndrugs; i++) {
 		const carelog_adherence_drug *e = &all->drugs[i];
 		assert_int_equal(e->given + e->late + e->missed, e->scheduled);
+		/* the slots listed late and missed are the ones counted */
+		assert_int_equal(listed_slots(all, e->drug, 1), e->late);
+		assert_int_equal(listed_slots(all, e->drug, 0), e->missed);
 		/* every given dose of the drug is in a slot or extra */
 		assert_int_equal(e->given + e->late + e->extra, given_doses(e->drug));
 		assert_true(fabs(e->percent - floor(1000.0 * (double)e->given / (double)e->scheduled + 0.5) / 10) < 1e-9);

@@ -109,12 +109,25 @@ typedef struct {
 	const char *expected_unit;
 } carelog_dose_mismatch;
 
+/** A slot that adherence counted late or missed. */
+typedef struct {
+	const char *drug;
+	const char *plan;      /**< the plan's record id */
+	const char *time;      /**< the slot's time, UTC */
+	const char *local;     /**< the slot's time on the patient's clock, "YYYY-MM-DDTHH:MM" */
+	int late;              /**< non-zero: filled late by a given dose; zero: missed */
+	const char *dose;      /**< the dose that filled it; NULL when nothing was logged */
+	const char *outcome;   /**< that dose's outcome ("given" when late; "missed", "refused" or "held"); NULL when nothing was logged */
+} carelog_adherence_slot;
+
 /** carelog_adherence's answer. Free with carelog_adherence_free. */
 typedef struct {
 	carelog_adherence_drug *drugs; /**< one per drug with a plan with times, by name */
 	size_t ndrugs;
 	carelog_dose_mismatch *mismatches; /**< doses that filled a slot with another amount, in time order */
 	size_t nmismatches;
+	carelog_adherence_slot *slots; /**< the slots counted late or missed, by drug then time */
+	size_t nslots;
 } carelog_adherence_report;
 
 /**
@@ -130,8 +143,9 @@ CARELOG_EXTERN(void) carelog_adherence_free(carelog_adherence_report *a);
  * The answer as JSON: an array with one object per drug, {"drug",
  * "scheduled", "given", "late", "missed", "extra", "percent" (null when
  * nothing was scheduled), "mismatches": [{"dose", "plan", "time", "slot",
- * "amount", "unit", "expected", "expected_unit"}]}; free *out with
- * carelog_free.
+ * "amount", "unit", "expected", "expected_unit"}], "late_slots": [{"slot",
+ * "dose"}], "missed_slots": [{"slot", "dose", "outcome"}] (dose and outcome
+ * null when nothing was logged)}; free *out with carelog_free.
  */
 CARELOG_EXTERN(int) carelog_adherence_json(char **out, const carelog_adherence_report *a);
 
