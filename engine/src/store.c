@@ -131,7 +131,7 @@ int carelog__write_file_durable(const char *path, const char *data, size_t len)
 	}
 	slash = strrchr(dir, '/');
 	if (slash)
-		*slash = '\0';
+		slash[slash == dir ? 1 : 0] = '\0'; /* "/file": the directory is "/" */
 	rc = carelog__fsync_dir(slash ? dir : ".");
 	free(dir);
 out:
