@@ -134,7 +134,8 @@ int carelog__credential_fill(char **user, char **password, const char *url, cons
 		*password = answer_value(answer, "password");
 	}
 	explicit_bzero(answer, sizeof(answer));
-	if (*user == NULL || *password == NULL) {
+	/* an askpass that answers nothing gives empty values: no answer */
+	if (*user == NULL || *password == NULL || **password == '\0') {
 		carelog__credential_wipe(*user, *password);
 		*user = *password = NULL;
 		return -1;

@@ -90,6 +90,11 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 	}
 	if ((allowed & GIT_CREDENTIAL_USERNAME) && user)
 		return git_credential_username_new(out, user);
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && url && strncmp(url, "http", 4) == 0) {
+		git_error_set_str(GIT_ERROR_NET, "the server asks for a user name and token: set CARELOG_HTTP_TOKEN "
+			"(and CARELOG_HTTP_USER), or give them to git's credential helper");
+		return GIT_EAUTH;
+	}
 	return GIT_PASSTHROUGH;
 }
 

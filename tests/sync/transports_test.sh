@@ -121,7 +121,7 @@ if [ "$T" = https-nginx-auth ]; then
 	section "https with authentication: none, then a wrong token, are refused"
 	on "$PHONE" sync --patient "$P"
 	expect_rc 1
-	expect_stderr_re "$P"
+	expect_stderr_re "$P.*asks for a user name and token: set CARELOG_HTTP_TOKEN"
 	check "nothing came in without credentials" test ! -e "$PHONE/charts/$P.git"
 	CARELOG_HTTP_USER=clinic-user CARELOG_HTTP_TOKEN=wrong-token on "$PHONE" sync --patient "$P"
 	expect_rc 1
