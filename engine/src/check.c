@@ -49,36 +49,19 @@ static void check_record(check_ctx *x, const char *path, const git_oid *blob_id,
 {
 	git_blob *blob = NULL;
 	json_t *rec = NULL;
-	char *text = NULL, *canon = NULL, want[96];
+	char want[96];
 	const char *id, *kind;
-	size_t len;
+	int rc;
 
 	if (git_blob_lookup(&blob, x->c->repo, blob_id) < 0) {
 		problem(x, "%s: cannot be read: %s", path, git_error_last() ? git_error_last()->message : "?");
 		return;
 	}
-	len = (size_t)git_blob_rawsize(blob);
-	text = malloc(len + 1);
-	if (text == NULL) {
-		git_blob_free(blob);
-		problem(x, "%s: out of memory", path);
-		return;
-	}
-	memcpy(text, git_blob_rawcontent(blob), len);
-	text[len] = '\0';
+	rc = carelog__record_from_file(&rec, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
-	if (len == 0 || text[len - 1] != '\n') {
-		problem(x, "%s: does not end with a newline", path);
-		goto out;
-	}
-	text[len - 1] = '\0';
-	if ((rec = carelog__json_parse_object(text, path)) == NULL) {
-		problem(x, "%s", carelog_error_last()->message);
-		goto out;
-	}
-	if (carelog__record_normalize(rec) < 0) {
+	if (rc < 0) {
 		problem(x, "%s: %s", path, carelog_error_last()->message);
-		goto out;
+		return;
 	}
 	id = json_string_value(json_object_get(rec, "id"));
 	kind = json_string_value(json_object_get(rec, "kind"));
@@ -89,8 +72,6 @@ static void check_record(check_ctx *x, const char *path, const git_oid *blob_id,
 		problem(x, "%s: record %s belongs at %s", path, id, want);
 	if (strcmp(json_string_value(json_object_get(rec, "patient")), x->c->patient) != 0)
 		problem(x, "%s: record of another patient", path);
-	if ((canon = carelog__json_dump(rec)) != NULL && strcmp(canon, text) != 0)
-		problem(x, "%s: not in canonical form", path);
 	if (conflict_of)
 		goto out;
 	if (x->n == x->cap) {
@@ -105,9 +86,7 @@ static void check_record(check_ctx *x, const char *path, const git_oid *blob_id,
 	x->v[x->n].blob = *blob_id;
 	x->n++;
 out:
-	free(canon);
 	json_decref(rec);
-	free(text);
 }
 
 static int tree_cb(const char *root, const git_tree_entry *e, void *payload)

@@ -972,3 +972,33 @@ int carelog__record_normalize(json_t *rec)
 	carelog__json_canonicalize(rec);
 	return 0;
 }
+
+int carelog__record_from_file(json_t **out, const char *data, size_t len)
+{
+	char *text, *canon = NULL;
+	json_t *rec = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (len == 0 || data[len - 1] != '\n' || memchr(data, '\0', len) != NULL)
+		return carelog__fail(CARELOG_EINVALID, "not a record file (one line of JSON and a newline)");
+	if ((text = malloc(len)) == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	memcpy(text, data, len - 1);
+	text[len - 1] = '\0';
+	if ((rec = carelog__json_parse_object(text, "it")) == NULL)
+		rc = carelog__last_code();
+	else if (carelog__record_normalize(rec) < 0)
+		rc = carelog__fail_prefix("invalid record");
+	else if ((canon = carelog__json_dump(rec)) == NULL)
+		rc = CARELOG_ENOMEM;
+	else if (strcmp(canon, text) != 0)
+		rc = carelog__fail(CARELOG_EINVALID, "record is not in canonical form");
+	if (rc < 0)
+		json_decref(rec);
+	else
+		*out = rec;
+	free(canon);
+	free(text);
+	return rc;
+}

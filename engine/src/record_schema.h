@@ -56,4 +56,12 @@ int carelog__kind_known(const char *kind);
  */
 int carelog__record_normalize(json_t *rec);
 
+/* Reads the content of a record file as a chart stores it: one line of JSON
+ * in canonical form and a newline, no NUL byte, a valid record. 0 and *out
+ * (json_decref it); or CARELOG_EINVALID with the reason as the thread's
+ * error message ("not a record file (...)", jansson's parse error, "invalid
+ * record: ...", "record is not in canonical form"); CARELOG_ENOMEM. Shared
+ * by `carelog check` and by the checks of what a sync or bundle brings. */
+int carelog__record_from_file(json_t **out, const char *data, size_t len);
+
 #endif

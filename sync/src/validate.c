@@ -72,7 +72,6 @@ static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, co
 	git_object_t type;
 	size_t size;
 	json_t *rec = NULL;
-	char *text = NULL, *canon = NULL;
 	int rc;
 
 	if ((rc = git_repository_odb(&odb, x->repo)) < 0)
@@ -94,32 +93,9 @@ static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, co
 		rc = BAD(x, path, "cannot be read");
 		goto out;
 	}
-	size = git_odb_object_size(obj);
-	if ((text = malloc(size + 1)) == NULL) {
-		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(text, git_odb_object_data(obj), size);
-	text[size] = '\0';
-	if (size == 0 || text[size - 1] != '\n' || memchr(text, '\0', size) != NULL) {
-		rc = BAD(x, path, "not a record file (one line of JSON and a newline)");
-		goto out;
-	}
-	text[size - 1] = '\0';
-	if ((rec = carelog__json_parse_object(text, "it")) == NULL) {
-		rc = BAD(x, path, "%s", carelog_error_last()->message);
-		goto out;
-	}
-	if (carelog__record_normalize(rec) < 0) {
-		rc = BAD(x, path, "invalid record: %s", carelog_error_last()->message);
-		goto out;
-	}
-	if ((canon = carelog__json_dump(rec)) == NULL) {
-		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (strcmp(canon, text) != 0) {
-		rc = BAD(x, path, "record is not in canonical form");
+	if ((rc = carelog__record_from_file(&rec, git_odb_object_data(obj), git_odb_object_size(obj))) < 0) {
+		if (rc != CARELOG_ENOMEM)
+			rc = BAD(x, path, "%s", carelog_error_last()->message);
 		goto out;
 	}
 	if (strcmp(json_string_value(json_object_get(rec, "id")), id) != 0) {
@@ -149,8 +125,6 @@ static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, co
 	rc = 0;
 out:
 	json_decref(rec);
-	free(canon);
-	free(text);
 	git_odb_object_free(obj);
 	git_odb_free(odb);
 	return rc;

@@ -41,7 +41,7 @@ push "bad amount" || fail "git push"
 run check
 expect_rc 1
 expect_stdout_empty
-expect_stderr_re "^carelog: check: $P: $DPATH: amount -5 is out of range"
+expect_stderr_re "^carelog: check: $P: $DPATH: invalid record: amount -5 is out of range"
 check "every problem line names the patient or the store" \
 	test "$(grep -Evc "^carelog: check: ($P|$P2|store): " "$TMP/.err")" -eq 0
 check "no problem reported for the sound chart" test "$(grep -c "$P2" "$TMP/.err")" -eq 0
@@ -58,7 +58,7 @@ jq -c '.colour = "red"' "$C/$DPATH" >"$TMP/x" && mv "$TMP/x" "$C/$DPATH"
 push "unknown field" || fail "git push"
 run check
 expect_rc 1
-expect_stderr_re "^carelog: check: $P: $DPATH: unknown field 'colour' in a dose record$"
+expect_stderr_re "^carelog: check: $P: $DPATH: invalid record: unknown field 'colour' in a dose record$"
 undo
 run check
 expect_ok
