@@ -29,6 +29,39 @@ static int blank(const char *line)
 	return 1;
 }
 
+/* Reads one line of `in` (its newline included) into *buf, grown as needed
+ * but never past max bytes and the terminating NUL: a line longer than max is
+ * refused before it is read whole, so a file without newlines cannot fill
+ * memory. Its length; -1 at the end of the input; -2 for a line longer than
+ * max (the rest of it is left unread). */
+static ssize_t read_line(char **buf, size_t *cap, FILE *in, size_t max)
+{
+	size_t n = 0;
+	int c = EOF;
+
+	while ((c = getc_unlocked(in)) != EOF) {
+		if (n + 2 > *cap) {
+			size_t want = *cap ? 2 * *cap : 4096;
+			char *p;
+			if (n >= max)
+				return -2;
+			if (want > max + 2)
+				want = max + 2;
+			if ((p = realloc(*buf, want)) == NULL)
+				return -3;
+			*buf = p;
+			*cap = want;
+		}
+		(*buf)[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
+		return -1;
+	(*buf)[n] = '\0';
+	return n > max ? -2 : (ssize_t)n;
+}
+
 /* Reads every line of `in` into the batch, staging every `batch_size`. */
 static int read_lines(size_t *written, carelog_batch *b, FILE *in, size_t batch_size)
 {
@@ -37,16 +70,20 @@ static int read_lines(size_t *written, carelog_batch *b, FILE *in, size_t batch_
 	ssize_t len;
 	int rc = 0;
 
-	while ((len = getline(&line, &cap, in)) >= 0) {
+	while ((len = read_line(&line, &cap, in, MAX_LINE)) != -1) {
 		json_t *rec;
 		char what[48];
 		lineno++;
-		if (blank(line))
-			continue;
-		if (len > MAX_LINE) {
+		if (len == -3) {
+			rc = carelog__fail(CARELOG_ENOMEM, "out of memory reading line %zu", lineno);
+			break;
+		}
+		if (len == -2) {
 			rc = carelog__fail(CARELOG_EINVALID, "line %zu is longer than %d bytes", lineno, MAX_LINE);
 			break;
 		}
+		if (blank(line))
+			continue;
 		snprintf(what, sizeof(what), "line %zu", lineno);
 		if ((rec = carelog__json_parse_object(line, what)) == NULL) {
 			rc = carelog__last_code();

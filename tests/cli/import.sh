@@ -123,6 +123,24 @@ expect_failure "^carelog: line 1: no patient $NEWP"
 expect_unchanged
 check "no chart for a patient of a rejected import" test ! -e "$STORE/charts/$NEWP.git"
 
+section "a line longer than 1 MiB is refused before it is read whole"
+# 64 MiB with no newline after a valid line: refused naming line 2, and the
+# reader stops at the cap (the whole line is never held in memory)
+{
+	printf '%s\n' "{\"kind\":\"note\",\"patient\":\"$PA\",\"time\":\"2026-11-22T08:00:00Z\",\"text\":\"ok\"}"
+	head -c 67108864 /dev/zero | tr '\0' ' '
+} >"$TMP/long.jsonl"
+run import "$TMP/long.jsonl"
+expect_usage "^carelog: line 2 is longer than 1048576 bytes$"
+expect_unchanged
+# peak RSS of that import (ru_maxrss of the child, KiB): far below the 64 MiB
+# line it would need if it read the line whole (sanitizer builds included)
+rss=$(/usr/bin/python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$CL" --store "$STORE" import "$TMP/long.jsonl")
+check "the refused import peaked at ${rss} KiB, under 48 MiB" test "$rss" -lt 49152
+rm -f "$TMP/long.jsonl"
+
 section "check"
 run check
 expect_ok
