@@ -9,6 +9,7 @@
  *
  * Test JSON is written with single quotes, turned into double quotes.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -410,6 +411,35 @@ static void test_bad_resources(void **state)
 	bad("medicationCodeableConcept", NULL, "medicationCodeableConcept.text is required");
 }
 
+/* An endless Bundle: an object opened, then spaces for ever. */
+static ssize_t endless_read(void *cookie, char *buf, size_t n)
+{
+	size_t *sent = cookie, k = 0;
+	static const char head[] = "{\"resourceType\":\"Bundle\",\"entry\":[]";
+	for (; k < n && *sent < sizeof(head) - 1; k++)
+		buf[k] = head[(*sent)++];
+	memset(buf + k, ' ', n - k);
+	*sent += n - k;
+	return (ssize_t)n;
+}
+
+/* A Bundle is untrusted and parsed whole: reading stops past the cap, with
+ * a message saying so (without one, an endless input is read for ever). */
+static void test_import_size_cap(void **state)
+{
+	(void)state;
+	size_t sent = 0;
+	cookie_io_functions_t io = { endless_read, NULL, NULL, NULL };
+	FILE *in = fopencookie(&sent, "r", io);
+	size_t written = 7;
+	assert_non_null(in);
+	assert_int_equal(carelog_import_fhir(&written, NULL, in), CARELOG_EINVALID);
+	assert_non_null(strstr(carelog_error_last()->message, "larger than 256 MiB"));
+	assert_int_equal(written, 0);
+	assert_true(sent <= (size_t)CARELOG__FHIR_MAX_BYTES + 65536);
+	fclose(in);
+}
+
 static void test_csv_quoting(void **state)
 {
 	(void)state;
@@ -442,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_provenance),
 		cmocka_unit_test(test_bad_resources),
 		cmocka_unit_test(test_csv_quoting),
+		cmocka_unit_test(test_import_size_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
