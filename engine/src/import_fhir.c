@@ -408,10 +408,12 @@ static int read_drug(json_t *rec, const json_t *res)
 /* "HH:MM:00" -> "HH:MM". */
 static int read_times(json_t *rec, const json_t *tod, const char *path)
 {
-	json_t *times = json_array();
+	json_t *times;
 	const json_t *t;
 	size_t i;
-	if (times == NULL)
+	if (!json_is_array(tod))
+		return fail("%s must be an array of times of day HH:MM:00", path);
+	if ((times = json_array()) == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
 	json_array_foreach(tod, i, t) {
 		const char *s = json_string_value(t);
@@ -421,7 +423,10 @@ static int read_times(json_t *rec, const json_t *tod, const char *path)
 			return fail("%s[%zu] must be a time of day HH:MM:00", path, i);
 		}
 		snprintf(hm, sizeof(hm), "%.5s", s);
-		json_array_append_new(times, json_string(hm));
+		if (json_array_append_new(times, json_string(hm)) != 0) {
+			json_decref(times);
+			return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
+		}
 	}
 	return set(rec, "times", times);
 }

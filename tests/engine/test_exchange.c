@@ -411,6 +411,27 @@ static void test_bad_resources(void **state)
 	bad("medicationCodeableConcept", NULL, "medicationCodeableConcept.text is required");
 }
 
+/* A plan's timeOfDay that is not an array is refused, not read as no
+ * times (which would make a scheduled plan an as-needed one). */
+static void test_plan_time_of_day_not_array(void **state)
+{
+	(void)state;
+	json_t *plan = record("{'kind':'plan','id':'" PLAN "'," SYS ",'drug':'sirolimus','dose':1,'unit':'mg',"
+		"'times':['08:00'],'start':'2026-11-25'}");
+	json_t *records = json_pack("[o,o]", patient(), plan), *bundle = carelog__fhir_bundle(records), *back = NULL;
+	json_t *res = json_object_get(json_array_get(json_object_get(bundle, "entry"), 2), "resource");
+	json_t *repeat = json_object_get(json_object_get(json_array_get(json_object_get(res, "dosageInstruction"), 0),
+		"timing"), "repeat");
+	assert_non_null(repeat);
+	json_object_set_new(repeat, "timeOfDay", json_string("08:00:00"));
+	assert_int_equal(carelog__fhir_bundle_records(&back, bundle), CARELOG_EINVALID);
+	assert_non_null(strstr(carelog_error_last()->message,
+		"MedicationRequest/" PLAN ": dosageInstruction[0].timing.repeat.timeOfDay must be an array"));
+	assert_null(back);
+	json_decref(bundle);
+	json_decref(records);
+}
+
 /* An endless Bundle: an object opened, then spaces for ever. */
 static ssize_t endless_read(void *cookie, char *buf, size_t n)
 {
@@ -473,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_bad_resources),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_import_size_cap),
+		cmocka_unit_test(test_plan_time_of_day_not_array),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
