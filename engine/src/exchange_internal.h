@@ -41,6 +41,8 @@ json_t *carelog__fhir_bundle(const json_t *records);
  * array of {"record": {...}, "where": "entry[3] Observation/<id>"}.
  * CARELOG_EINVALID naming the entry, resource and element at fault. */
 int carelog__fhir_bundle_records(json_t **out, const json_t *bundle);
+/* The largest Bundle carelog_import_fhir reads (it is parsed whole). */
+#define CARELOG__FHIR_MAX_BYTES (256 * 1024 * 1024)
 
 /* fhir_terms.c: the UCUM code of a carelog dose unit ("mcg" -> "ug"), and
  * back; NULL when there is none. */

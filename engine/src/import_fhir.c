@@ -6,6 +6,7 @@
  * anything is written, and an error names the entry, the resource and the
  * element at fault.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,10 +408,12 @@ static int read_drug(json_t *rec, const json_t *res)
 /* "HH:MM:00" -> "HH:MM". */
 static int read_times(json_t *rec, const json_t *tod, const char *path)
 {
-	json_t *times = json_array();
+	json_t *times;
 	const json_t *t;
 	size_t i;
-	if (times == NULL)
+	if (!json_is_array(tod))
+		return fail("%s must be an array of times of day HH:MM:00", path);
+	if ((times = json_array()) == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
 	json_array_foreach(tod, i, t) {
 		const char *s = json_string_value(t);
@@ -420,7 +423,10 @@ static int read_times(json_t *rec, const json_t *tod, const char *path)
 			return fail("%s[%zu] must be a time of day HH:MM:00", path, i);
 		}
 		snprintf(hm, sizeof(hm), "%.5s", s);
-		json_array_append_new(times, json_string(hm));
+		if (json_array_append_new(times, json_string(hm)) != 0) {
+			json_decref(times);
+			return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
+		}
 	}
 	return set(rec, "times", times);
 }
@@ -997,19 +1003,63 @@ static int fill_fhir(size_t *staged, carelog_batch *b, void *payload)
 	return 0;
 }
 
+/* Reads the input for jansson, at most CARELOG__FHIR_MAX_BYTES of it: a
+ * Bundle is untrusted and parsed whole in memory. */
+typedef struct {
+	FILE *in;
+	size_t total;
+	int too_big, read_error;
+} capped_input;
+
+static size_t capped_read(void *buf, size_t n, void *arg)
+{
+	capped_input *c = arg;
+	size_t room = CARELOG__FHIR_MAX_BYTES + 1 - c->total, got;
+	got = fread(buf, 1, n < room ? n : room, c->in);
+	c->total += got;
+	if (c->total > CARELOG__FHIR_MAX_BYTES) {
+		c->too_big = 1;
+		return (size_t)-1;
+	}
+	if (got == 0 && ferror(c->in)) {
+		c->read_error = 1;
+		return (size_t)-1;
+	}
+	return got;
+}
+
+static json_t *load_bundle(FILE *in, int *rc)
+{
+	capped_input c = { in, 0, 0, 0 };
+	json_error_t jerr;
+	json_t *bundle = json_load_callback(capped_read, &c, JSON_REJECT_DUPLICATES, &jerr);
+
+	*rc = 0;
+	if (bundle && !c.too_big)
+		return bundle;
+	json_decref(bundle); /* jansson reads a failed read as the end */
+	if (c.too_big)
+		*rc = carelog__fail(CARELOG_EINVALID, "the input is larger than %d MiB, the most carelog imports as one "
+			"Bundle", CARELOG__FHIR_MAX_BYTES >> 20);
+	else if (c.read_error)
+		*rc = carelog__fail(CARELOG_EIO, "cannot read the input: %s", strerror(errno));
+	else
+		*rc = carelog__fail(CARELOG_EINVALID, "the input is not valid JSON: %s at line %d column %d", jerr.text,
+			jerr.line, jerr.column);
+	return NULL;
+}
+
 int carelog_import_fhir(size_t *written, carelog_store *s, FILE *in)
 {
-	json_error_t jerr;
 	json_t *bundle = NULL, *records = NULL;
 	size_t count = 0;
 	int rc;
 
 	if (in == NULL)
 		rc = carelog__fail(CARELOG_EINVALID, "no input given");
-	else if ((bundle = json_loadf(in, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		rc = carelog__fail(CARELOG_EINVALID, "the input is not valid JSON: %s at line %d column %d", jerr.text,
-			jerr.line, jerr.column);
-	else if ((rc = carelog__fhir_bundle_records(&records, bundle)) == 0) {
+	else
+		bundle = load_bundle(in, &rc);
+	if (bundle && (rc = carelog__fhir_bundle_records(&records, bundle)) == 0) {
 		fhir_input fi = { records };
 		rc = carelog__import_run(&count, s, fill_fhir, &fi);
 	}

@@ -9,6 +9,7 @@
  *
  * Test JSON is written with single quotes, turned into double quotes.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -410,6 +411,56 @@ static void test_bad_resources(void **state)
 	bad("medicationCodeableConcept", NULL, "medicationCodeableConcept.text is required");
 }
 
+/* A plan's timeOfDay that is not an array is refused, not read as no
+ * times (which would make a scheduled plan an as-needed one). */
+static void test_plan_time_of_day_not_array(void **state)
+{
+	(void)state;
+	json_t *plan = record("{'kind':'plan','id':'" PLAN "'," SYS ",'drug':'sirolimus','dose':1,'unit':'mg',"
+		"'times':['08:00'],'start':'2026-11-25'}");
+	json_t *records = json_pack("[o,o]", patient(), plan), *bundle = carelog__fhir_bundle(records), *back = NULL;
+	json_t *res = json_object_get(json_array_get(json_object_get(bundle, "entry"), 2), "resource");
+	json_t *repeat = json_object_get(json_object_get(json_array_get(json_object_get(res, "dosageInstruction"), 0),
+		"timing"), "repeat");
+	assert_non_null(repeat);
+	json_object_set_new(repeat, "timeOfDay", json_string("08:00:00"));
+	assert_int_equal(carelog__fhir_bundle_records(&back, bundle), CARELOG_EINVALID);
+	assert_non_null(strstr(carelog_error_last()->message,
+		"MedicationRequest/" PLAN ": dosageInstruction[0].timing.repeat.timeOfDay must be an array"));
+	assert_null(back);
+	json_decref(bundle);
+	json_decref(records);
+}
+
+/* An endless Bundle: an object opened, then spaces for ever. */
+static ssize_t endless_read(void *cookie, char *buf, size_t n)
+{
+	size_t *sent = cookie, k = 0;
+	static const char head[] = "{\"resourceType\":\"Bundle\",\"entry\":[]";
+	for (; k < n && *sent < sizeof(head) - 1; k++)
+		buf[k] = head[(*sent)++];
+	memset(buf + k, ' ', n - k);
+	*sent += n - k;
+	return (ssize_t)n;
+}
+
+/* A Bundle is untrusted and parsed whole: reading stops past the cap, with
+ * a message saying so (without one, an endless input is read for ever). */
+static void test_import_size_cap(void **state)
+{
+	(void)state;
+	size_t sent = 0;
+	cookie_io_functions_t io = { endless_read, NULL, NULL, NULL };
+	FILE *in = fopencookie(&sent, "r", io);
+	size_t written = 7;
+	assert_non_null(in);
+	assert_int_equal(carelog_import_fhir(&written, NULL, in), CARELOG_EINVALID);
+	assert_non_null(strstr(carelog_error_last()->message, "larger than 256 MiB"));
+	assert_int_equal(written, 0);
+	assert_true(sent <= (size_t)CARELOG__FHIR_MAX_BYTES + 65536);
+	fclose(in);
+}
+
 static void test_csv_quoting(void **state)
 {
 	(void)state;
@@ -442,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_provenance),
 		cmocka_unit_test(test_bad_resources),
 		cmocka_unit_test(test_csv_quoting),
+		cmocka_unit_test(test_import_size_cap),
+		cmocka_unit_test(test_plan_time_of_day_not_array),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

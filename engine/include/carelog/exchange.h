@@ -118,10 +118,12 @@ CARELOG_EXTERN(int) carelog_export_file(carelog_store *s, const char *patient,
  * twice writes nothing the second time.
  *
  * @param written receives how many records were written (may be NULL)
- * @param in      the Bundle; read to its end
+ * @param in      the Bundle; read to its end, at most 256 MiB (a Bundle
+ *                is read whole into memory)
  * @return 0; CARELOG_EINVALID naming the resource (its entry index, type
- *         and id) and the FHIR element at fault, nothing written; the
- *         errors common to writes (carelog/write.h).
+ *         and id) and the FHIR element at fault, or for an input over
+ *         256 MiB, nothing written; CARELOG_EIO when `in` cannot be read;
+ *         the errors common to writes (carelog/write.h).
  */
 CARELOG_EXTERN(int) carelog_import_fhir(size_t *written, carelog_store *s, FILE *in);
 
