@@ -113,32 +113,20 @@ static int put_object(buf *pack, z_stream *z, entry *e, git_object_t type, const
 /* Writes data to a new temporary file in dir, fsynced; its name in tmp. */
 static int write_temp(char *tmp, size_t tmpsz, const char *dir, const unsigned char *data, size_t len)
 {
-	int fd;
-	size_t off = 0;
+	int fd, rc;
 
 	snprintf(tmp, tmpsz, "%s/tmp_carelog_XXXXXX", dir);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return carelog__fail(CARELOG_EIO, "cannot create a pack file in %s: %s", dir, strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < len || fchmod(fd, 0444) < 0 || fsync(fd) < 0) {
-		int err = errno;
+	if (fchmod(fd, 0444) < 0) { /* packs are read-only, as git makes them */
+		rc = carelog__fail(CARELOG_EIO, "cannot write the pack file %s: %s", tmp, strerror(errno));
 		close(fd);
-		unlink(tmp);
-		return carelog__fail(CARELOG_EIO, "cannot write the pack file %s: %s", tmp, strerror(err));
+	} else {
+		rc = carelog__write_fd_synced(fd, data, len, tmp);
 	}
-	if (close(fd) < 0) {
-		int err = errno;
+	if (rc < 0)
 		unlink(tmp);
-		return carelog__fail(CARELOG_EIO, "cannot write the pack file %s: %s", tmp, strerror(err));
-	}
-	return 0;
+	return rc;
 }
 
 /* Renames the temporary file tmp to <dir>/pack-<hex>.<ext>; removes it if

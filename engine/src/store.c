@@ -88,6 +88,29 @@ int carelog__fsync_dir(const char *dir)
 	return 0;
 }
 
+int carelog__write_fd_synced(int fd, const void *data, size_t len, const char *name)
+{
+	const char *p = data;
+	int err = 0;
+
+	while (len > 0 && err == 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (err == 0 && fsync(fd) < 0)
+		err = errno;
+	if (close(fd) < 0 && err == 0)
+		err = errno;
+	return err ? carelog__fail(CARELOG_EIO, "cannot write %s: %s", name, strerror(err)) : 0;
+}
+
 int carelog__write_file_durable(const char *path, const char *data, size_t len)
 {
 	char *tmp = carelog__strdupf("%s.tmp.%ld", path, (long)getpid());
@@ -101,21 +124,7 @@ int carelog__write_file_durable(const char *path, const char *data, size_t len)
 		rc = carelog__fail(CARELOG_EIO, "cannot create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = carelog__fail(CARELOG_EIO, "cannot write %s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		rc = carelog__fail(CARELOG_EIO, "cannot sync %s: %s", tmp, strerror(errno));
+	if ((rc = carelog__write_fd_synced(fd, data, len, tmp)) < 0) {
 		unlink(tmp);
 		goto out;
 	}

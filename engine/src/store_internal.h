@@ -73,6 +73,10 @@ int carelog__flock_wait(int fd, int timeout_ms, int *waited);
 /* fsyncs a directory so that the names in it are durable. */
 int carelog__fsync_dir(const char *dir);
 
+/* Writes all of data to the open file fd, fsyncs and closes it (always).
+ * 0, or CARELOG_EIO naming `name`. */
+int carelog__write_fd_synced(int fd, const void *data, size_t len, const char *name);
+
 /* Writes `len` bytes to `path` atomically and durably (temp file, fsync,
  * rename, fsync of the directory). */
 int carelog__write_file_durable(const char *path, const char *data, size_t len);
