@@ -47,6 +47,7 @@ static void chart_free(carelog__chart *c)
 		return;
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
+	free(c->pending);
 	free(c->dir);
 	free(c);
 }
@@ -203,12 +204,69 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 	return rc;
 }
 
+/* Writes the objects batch staging held back as one pack, then empties
+ * the mempack. */
+static int flush_pending(carelog__chart *c)
+{
+	int rc = 0;
+	if (c->npending)
+		rc = carelog__pack_write_ids(c, c->pending, c->npending);
+	if (rc == 0) {
+		git_mempack_reset(c->mempack);
+		c->npending = c->pending_bytes = 0;
+	}
+	return rc;
+}
+
+/* Holds the objects `ids` of a staged commit back (batch staging); writes
+ * all that waits once it makes a settled pack or is too much to hold. */
+static int defer_objects(carelog__chart *c, const git_oid *ids, size_t n)
+{
+	if (c->npending + n > c->pending_cap) {
+		size_t cap = c->pending_cap ? c->pending_cap : 1024;
+		git_oid *v;
+		while (cap < c->npending + n)
+			cap *= 2;
+		if ((v = realloc(c->pending, cap * sizeof(*v))) == NULL)
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		c->pending = v;
+		c->pending_cap = cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		git_object_t type;
+		/* from the mempack: a hash lookup */
+		if (git_odb_read_header(&len, &type, c->odb, &ids[i]) == 0)
+			c->pending_bytes += len;
+		c->pending[c->npending++] = ids[i];
+	}
+	if (c->npending >= CARELOG__PACK_SETTLED_OBJECTS || c->pending_bytes >= CARELOG__DEFER_MAX_BYTES)
+		return flush_pending(c);
+	return 0;
+}
+
+int carelog__chart_defer(carelog__chart *c, int on)
+{
+	int rc = on ? 0 : flush_pending(c);
+	c->defer = on;
+	return rc;
+}
+
+void carelog__chart_discard_pending(carelog__chart *c)
+{
+	if (c->mempack)
+		git_mempack_reset(c->mempack);
+	c->npending = c->pending_bytes = 0;
+	c->defer = 0;
+}
+
 /*
  * Writes the objects of one write (the commit, its new trees, the records'
  * blobs), which sit in the mempack, as one pack and its index in
- * objects/pack (pack_write.c: whole objects, fsynced with the directory).
- * Only these objects: git_mempack_dump would pack the commit's whole tree,
- * that is the chart.
+ * objects/pack (pack_write.c: whole objects, fsynced with the directory),
+ * or, when staging a batch, holds them back (defer_objects). Only these
+ * objects: git_mempack_dump would pack the commit's whole tree, that is the
+ * chart.
  */
 static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_oid *tree_id,
 	const carelog__put *puts, size_t nputs)
@@ -224,7 +282,7 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 		if (puts[i].op == CARELOG__PUT_DATA)
 			rc = id_add(&l, &puts[i].blob);
 	if (rc == 0)
-		rc = carelog__pack_write_ids(c, l.ids, l.n);
+		rc = c->defer ? defer_objects(c, l.ids, l.n) : carelog__pack_write_ids(c, l.ids, l.n);
 out:
 	if (rc < 0 && rc != CARELOG_ENOMEM && rc != CARELOG_EIO)
 		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
@@ -347,7 +405,10 @@ int carelog__chart_stage_parents(git_oid *commit_out, carelog__chart *c, const g
 		goto out;
 	*commit_out = commit_id;
 out:
-	git_mempack_reset(c->mempack);
+	/* batch staging keeps what waits (its next commits build on it); the
+	 * objects of a failed commit are in no list and are never written */
+	if (!c->defer)
+		git_mempack_reset(c->mempack);
 	free(updates);
 	git_tree_free(base);
 	git_commit_free(parents[0]);
@@ -364,8 +425,12 @@ int carelog__chart_stage(git_oid *commit_out, carelog__chart *c, const git_oid *
 
 int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_oid *old_head)
 {
+	int rc;
 	if (old_head && git_oid_equal(commit, old_head))
 		return 0;
+	/* objects before the ref */
+	if ((rc = carelog__chart_defer(c, 0)) < 0)
+		return rc;
 	return move_ref(c, commit, old_head);
 }
 
@@ -736,13 +801,16 @@ out:
 
 int carelog__chart_reopen(carelog__chart *c)
 {
+	int rc;
+	/* what batch staging holds back lives in the mempack, which goes */
+	if ((rc = carelog__chart_defer(c, 0)) < 0)
+		return rc;
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
 	c->odb = NULL;
 	c->repo = NULL;
 	c->mempack = NULL;
-	int rc = git_repository_open_bare(&c->repo, c->dir);
-	if (rc < 0)
+	if ((rc = git_repository_open_bare(&c->repo, c->dir)) < 0)
 		return carelog__git_fail(rc, "cannot reopen chart");
 	return attach_mempack(c);
 }

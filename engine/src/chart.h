@@ -60,8 +60,21 @@ int carelog__chart_stage(git_oid *commit, carelog__chart *c, const git_oid *pare
 int carelog__chart_stage_parents(git_oid *commit, carelog__chart *c, const git_oid *parents, size_t nparents,
 	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device);
 
+/*
+ * Batch staging (an import): with `on`, the objects of each staged commit
+ * wait in memory and go out together, as one pack once there are
+ * CARELOG__PACK_SETTLED_OBJECTS of them (or CARELOG__DEFER_MAX_BYTES), and
+ * always before a ref moves. The packs an import writes are then large
+ * enough to be settled (never merged again) instead of being rewritten by
+ * pack maintenance right after the import. Turning it off writes what waits.
+ */
+int carelog__chart_defer(carelog__chart *c, int on);
+/* Drops the objects waiting in memory (a batch given up) and leaves batch
+ * staging. */
+void carelog__chart_discard_pending(carelog__chart *c);
 /* Moves the chart's ref from old_head (NULL: the chart has none yet) to
- * `commit`, fsynced. CARELOG_EMOVED if the ref is no longer at old_head. */
+ * `commit`, fsynced, after writing any objects batch staging holds back.
+ * CARELOG_EMOVED if the ref is no longer at old_head. */
 int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_oid *old_head);
 
 /* A new, empty chart in a temporary directory under charts/ (not cached in
@@ -121,6 +134,10 @@ int carelog__chart_versions(carelog__chart *c, const char *path, carelog__versio
  * (the hex after "pack-"). */
 int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1]);
 
+/* A pack of at least this many objects is settled: maintenance leaves it. */
+#define CARELOG__PACK_SETTLED_OBJECTS 8192
+/* Batch staging writes what waits once it holds this much object data. */
+#define CARELOG__DEFER_MAX_BYTES (24u << 20)
 /* Merges small packs (and any loose objects) when the chart has many,
  * keeping pack sizes geometric (pack_maintain.c). */
 int carelog__chart_maintain(carelog__chart *c);

@@ -35,7 +35,7 @@
 /* A pack this large is settled: it is not merged again. Merges stay small
  * (memory and latency bounded, measured: a 100,000-object merge held 50 MB),
  * at the price of one more pack per SETTLED_OBJECTS objects for reads. */
-#define SETTLED_OBJECTS 8192
+#define SETTLED_OBJECTS CARELOG__PACK_SETTLED_OBJECTS
 #define MERGE_MAX_OBJECTS (2 * SETTLED_OBJECTS)
 
 typedef struct {

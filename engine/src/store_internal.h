@@ -21,6 +21,9 @@ typedef struct carelog__chart {
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_backend *mempack;  /* owned by odb */
+	int defer;                 /* staging a batch: objects wait in the mempack (chart.c) */
+	git_oid *pending;          /* ...these, until enough for a settled pack or the ref moves */
+	size_t npending, pending_cap, pending_bytes;
 	carelog__hlc clock;        /* this device's clock for the chart */
 	int clock_loaded;
 	struct carelog__chart *next;

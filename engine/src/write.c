@@ -448,6 +448,7 @@ static int start_staging(staged **out, carelog_batch *b, const char *patient)
 		}
 		st->is_new = 1;
 	}
+	carelog__chart_defer(st->c, 1);
 	st->next = b->staged;
 	b->staged = st;
 	*out = st;
@@ -495,6 +496,8 @@ static void free_staged(carelog_batch *b)
 		staged *next = b->staged->next;
 		if (b->staged->is_new)
 			carelog__chart_discard_temp(b->staged->c);
+		else if (b->staged->c)
+			carelog__chart_discard_pending(b->staged->c); /* nothing waits unless the batch was given up */
 		free(b->staged);
 		b->staged = next;
 	}
