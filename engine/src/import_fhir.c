@@ -766,9 +766,18 @@ static int entry_id(entry *e, size_t t)
 	return carelog__id_generate(e->id, ms);
 }
 
-static int add_ref(reader *r, const char *text, size_t i)
+/* Makes entry i known by `text` (its fullUrl, or "Type/id"). Two entries
+ * known by the same text would make a reference to it name either one
+ * (FHIR's bdl-7: a fullUrl is unique in a Bundle): refused. */
+static int add_ref(reader *r, const char *text, const char *what, size_t i)
 {
-	if (text && json_object_set_new(r->refs, text, json_integer((json_int_t)i)) != 0)
+	const json_t *seen;
+	if (text == NULL)
+		return 0;
+	if ((seen = json_object_get(r->refs, text)) != NULL && json_integer_value(seen) != (json_int_t)i)
+		return fail("%s '%.200s' is also entry[%lld]'s: a reference to it would be ambiguous", what, text,
+			(long long)json_integer_value(seen));
+	if (json_object_set_new(r->refs, text, json_integer((json_int_t)i)) != 0)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
 	return 0;
 }
@@ -798,11 +807,11 @@ static int entry_start(reader *r, size_t i, const json_t *ent)
 	if (json_object_get(res, "modifierExtension"))
 		return fail("modifierExtension changes what the resource means and carelog does not understand it");
 	e->order = types[t].order;
-	if ((rc = add_ref(r, str(ent, "fullUrl"), i)) < 0)
+	if ((rc = add_ref(r, str(ent, "fullUrl"), "fullUrl", i)) < 0)
 		return rc;
 	if (rid) {
 		snprintf(buf, sizeof(buf), "%.40s/%.64s", e->type, rid);
-		if ((rc = add_ref(r, buf, i)) < 0)
+		if ((rc = add_ref(r, buf, "resource type and id", i)) < 0)
 			return rc;
 	}
 	if (types[t].read == NULL)

@@ -52,12 +52,25 @@ void carelog__html_text_cut(FILE *f, const char *s, size_t max)
 
 void carelog__html_textf(FILE *f, const char *fmt, ...)
 {
-	char buf[1024];
-	va_list ap;
+	char small[256], *buf = small;
+	va_list ap, again;
+	int n;
+
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	carelog__html_text(f, buf);
+	/* longer text is formatted whole, never cut (a cut could split a UTF-8
+	 * character); should that allocation fail, it is cut at a character */
+	if (n >= (int)sizeof(small) && (buf = malloc((size_t)n + 1)) != NULL)
+		vsnprintf(buf, (size_t)n + 1, fmt, again);
+	va_end(again);
+	if (buf == NULL)
+		carelog__html_text_cut(f, small, sizeof(small) - 2);
+	else if (n >= 0)
+		carelog__html_text(f, buf);
+	if (buf != small)
+		free(buf);
 }
 
 const char *carelog__report_num(char out[CARELOG__NUM_BUFSIZE], double v, int decimals)

@@ -340,6 +340,11 @@ bad_bundle "^carelog: entry\[$I\] MedicationRequest/$PL1: modifierExtension" \
 	"$NEWNOTE | .entry[$I].resource.modifierExtension = [{\"url\":\"http://example.org/x\",\"valueBoolean\":true}]"
 bad_bundle "^carelog: resourceType 'Patient' is not Bundle" '.entry[0].resource'
 bad_bundle "^carelog: entry\[1\]: resource is required" "$NEWNOTE | .entry[1] = {\"fullUrl\":\"urn:uuid:x\"}"
+# two entries with one fullUrl: a reference to it could mean either
+I=$(idx Patient)
+N=$(jq '.entry | length' "$TMP/a.fhir.json")
+bad_bundle "^carelog: entry\[$N\] Communication/01a1f7f8-3000-7000-8000-0000000000f9: fullUrl 'urn:uuid:$P' is also entry\[$I\]'s" \
+	"$NEWNOTE | .entry[$N].fullUrl = \"urn:uuid:$P\""
 printf '{"resourceType":"Bundle",' >"$TMP/bad.json"
 in_store "$TMP/b" import "$TMP/bad.json" --format fhir
 expect_usage "^carelog: the input is not valid JSON"

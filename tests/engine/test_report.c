@@ -69,6 +69,31 @@ static void test_escaping(void **state)
 	free(s);
 }
 
+static void textf_long(FILE *f, const char *s)
+{
+	carelog__html_textf(f, "%s|%s", s, s);
+}
+
+/* formatted text longer than any fixed buffer comes out whole: a cut there
+ * could split a UTF-8 character */
+static void test_textf_whole(void **state)
+{
+	char arg[1601], want[3203 + 1];
+	char *s;
+	(void)state;
+	for (size_t i = 0; i < 800; i++)
+		memcpy(arg + 2 * i, "\xc3\xa9", 2); /* 800 times U+00E9, 1,600 bytes */
+	arg[1600] = '\0';
+	snprintf(want, sizeof(want), "%s|%s", arg, arg);
+	s = written(textf_long, arg);
+	assert_int_equal(strlen(s), 3201);
+	assert_string_equal(s, want);
+	free(s);
+	s = written(textf_long, "<a>");
+	assert_string_equal(s, "&lt;a&gt;|&lt;a&gt;");
+	free(s);
+}
+
 static void test_numbers(void **state)
 {
 	char b[CARELOG__NUM_BUFSIZE];
@@ -208,6 +233,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_textf_whole),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_period),
 		cmocka_unit_test(test_errors),
