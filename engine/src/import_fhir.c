@@ -782,6 +782,56 @@ static int add_ref(reader *r, const char *text, const char *what, size_t i)
 	return 0;
 }
 
+/* Elements that FHIR R4 makes lists wherever they appear in the resources
+ * carelog reads. A single object or string where a list belongs would
+ * otherwise read as an empty list, and a later error would blame some other
+ * element (or, for an identifier, the record would get another id). */
+static const char *const list_elements[] = {
+	"coding", "extension", "modifierExtension", "agent", "target", "dosageInstruction", "timeOfDay",
+	"referenceRange", "interpretation", "payload", "note", "name", "telecom", "category", NULL
+};
+
+static int is_list_element(const char *key, int resource_root)
+{
+	/* a resource's identifier is a list; a Reference's is one Identifier */
+	if (resource_root && strcmp(key, "identifier") == 0)
+		return 1;
+	for (size_t i = 0; list_elements[i]; i++)
+		if (strcmp(key, list_elements[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Refuses a list element that is not a JSON array anywhere in `v`, naming
+ * its path ("code.coding", "agent[0].type.coding"). */
+static int check_lists(const json_t *v, const char *path, int depth)
+{
+	char sub[256];
+	const char *key;
+	const json_t *m;
+	size_t i;
+	int rc;
+
+	if (depth > 32)
+		return fail("%s nests deeper than carelog reads (32 levels)", *path ? path : "the resource");
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, m) {
+			snprintf(sub, sizeof(sub), "%s%s%.64s", path, *path ? "." : "", key);
+			if (is_list_element(key, depth == 0) && !json_is_array(m))
+				return fail("%s must be an array", sub);
+			if ((rc = check_lists(m, sub, depth + 1)) < 0)
+				return rc;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, m) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			if ((rc = check_lists(m, sub, depth + 1)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 /* Reads entry i's resource type and id and makes it known by reference. */
 static int entry_start(reader *r, size_t i, const json_t *ent)
 {
@@ -806,6 +856,8 @@ static int entry_start(reader *r, size_t i, const json_t *ent)
 			e->type);
 	if (json_object_get(res, "modifierExtension"))
 		return fail("modifierExtension changes what the resource means and carelog does not understand it");
+	if ((rc = check_lists(res, "", 0)) < 0)
+		return rc;
 	e->order = types[t].order;
 	if ((rc = add_ref(r, str(ent, "fullUrl"), "fullUrl", i)) < 0)
 		return rc;

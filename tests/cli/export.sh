@@ -340,6 +340,14 @@ bad_bundle "^carelog: entry\[$I\] MedicationRequest/$PL1: modifierExtension" \
 	"$NEWNOTE | .entry[$I].resource.modifierExtension = [{\"url\":\"http://example.org/x\",\"valueBoolean\":true}]"
 bad_bundle "^carelog: resourceType 'Patient' is not Bundle" '.entry[0].resource'
 bad_bundle "^carelog: entry\[1\]: resource is required" "$NEWNOTE | .entry[1] = {\"fullUrl\":\"urn:uuid:x\"}"
+# a single object where FHIR has a list is refused by its path (it read as
+# an empty list, and a later error blamed another element)
+I=$(idx Patient)
+bad_bundle "^carelog: entry\[$I\] Patient/$P: identifier must be an array$" \
+	"$NEWNOTE | .entry[$I].resource.identifier |= .[0]"
+I=$(idx_id "$PL1")
+bad_bundle "^carelog: entry\[$I\] MedicationRequest/$PL1: medicationCodeableConcept.coding must be an array$" \
+	"$NEWNOTE | .entry[$I].resource.medicationCodeableConcept.coding = {\"system\":\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"35302\"}"
 # two entries with one fullUrl: a reference to it could mean either
 I=$(idx Patient)
 N=$(jq '.entry | length' "$TMP/a.fhir.json")
