@@ -86,12 +86,12 @@ static int check_indexing(carelog_store *s, carelog__chart *tmp, const git_oid *
 	return rc == 0 ? carelog__index_set_head(s, tmp->patient, tip) : rc;
 }
 
-/* Under the store lock: with `check`, the history of tmp is checked first,
- * in an index transaction, its tip's records indexed as they are checked
- * (unless the index still holds a head of an earlier chart of this
- * patient: the catch-up then reconciles those rows as it always did). Then
- * the chart goes in place and the index catches up. */
-static int install(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip, int check)
+/* Under the store lock, in an index transaction: the history of tmp is
+ * checked, its tip's records indexed as they are checked (unless the index
+ * still holds a head of an earlier chart of this patient: the catch-up then
+ * reconciles those rows as it always did). Then the chart goes in place
+ * and the index catches up. */
+int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip)
 {
 	git_reference *ref = NULL;
 	git_oid indexed;
@@ -112,7 +112,7 @@ static int install(carelog__chart **out, carelog_store *s, carelog__chart *tmp, 
 		carelog__chart_discard_temp(tmp);
 		goto out;
 	}
-	if (check && (rc = carelog__index_begin(s)) == 0) {
+	if ((rc = carelog__index_begin(s)) == 0) {
 		rc = carelog__index_head(&indexed, s, tmp->patient);
 		if (rc == CARELOG_ENOTFOUND)
 			rc = check_indexing(s, tmp, tip);
@@ -127,25 +127,13 @@ static int install(carelog__chart **out, carelog_store *s, carelog__chart *tmp, 
 	/* the index commits once the chart is in place, so that it never names
 	 * a chart the store lacks; the catch-up, in its own transaction (it
 	 * retries after one failure), then finds nothing left to do */
-	rc = carelog__chart_install(out, s, tmp);
-	if (check && rc == 0)
+	if ((rc = carelog__chart_install(out, s, tmp)) == 0)
 		rc = carelog__index_commit(s);
-	else if (check)
+	else
 		carelog__index_rollback(s);
 	if (rc == 0)
 		rc = carelog__index_catchup(s, *out);
 out:
 	carelog__unlock(s);
 	return rc;
-}
-
-int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip)
-{
-	return install(out, s, tmp, tip, 0);
-}
-
-int carelog__check_and_install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp,
-	const git_oid *tip)
-{
-	return install(out, s, tmp, tip, 1);
 }

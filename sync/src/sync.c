@@ -363,7 +363,7 @@ static int clone_chart(carelog_sync_result *res, carelog_store *s, const char *u
 	}
 	drop_incoming(tmp->repo);
 	set_tracking(tmp->repo, x->remote, &incoming);
-	if ((rc = carelog__check_and_install_new_chart(&c, s, tmp, &incoming)) < 0)
+	if ((rc = carelog__install_new_chart(&c, s, tmp, &incoming)) < 0)
 		return rc;
 	res->cloned = 1;
 	if ((rc = carelog__count_changed_records(&res->received, c->repo, NULL, &incoming)) < 0 ||

@@ -89,12 +89,6 @@ int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *com
 int carelog__integrate(git_oid *new_head, carelog_store *s, carelog__chart *c, const git_oid *incoming,
 	const char *source);
 
-/* integrate.c: puts a temporary chart (carelog__chart_create_temp) holding a
- * checked history in place with main at `tip`, under the store lock, and
- * catches up the index. `tmp` is consumed (discarded on failure);
- * CARELOG_EMOVED if the chart appeared in the store meanwhile. */
-int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip);
-
 /* tip_index.c: the records of a new chart's tip put into the index as
  * carelog__validate_history_each accepts them (carelog__tip_index_record is
  * its callback, the struct its payload), inside the caller's index
@@ -112,14 +106,16 @@ int carelog__tip_index_record(void *payload, const char *path, const git_oid *bl
 	size_t len);
 void carelog__tip_index_free(carelog__tip_index *t);
 
-/* integrate.c: carelog__validate_history(tmp, patient, tip, NULL), then
- * carelog__install_new_chart, in one pass over the records: under the store
- * lock and inside the index transaction that installs the chart, every
- * record of the tip is indexed as its blob is checked, so that a first sync
- * reads, inflates and parses each blob once rather than twice. A refused
- * history leaves the index as it was. Same ownership of `tmp`. */
-int carelog__check_and_install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp,
-	const git_oid *tip);
+/* integrate.c: checks the history of a temporary chart
+ * (carelog__chart_create_temp) as carelog__validate_history(tmp, patient,
+ * tip, NULL) does and puts it in place with main at `tip`, under the store
+ * lock, in one pass over the records: inside the index transaction that
+ * installs the chart, every record of the tip is indexed as its blob is
+ * checked, so that a first sync reads, inflates and parses each blob once
+ * rather than twice. `tmp` is consumed (discarded on failure); a refused
+ * history (CARELOG_EREMOTE) leaves the index as it was; CARELOG_EMOVED if
+ * the chart appeared in the store meanwhile. */
+int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip);
 
 /* Counts record paths that differ between two commits' trees (either may
  * be NULL: the empty tree). */
