@@ -5,6 +5,7 @@
  * is recomputed from the charts (index_catchup.c), and a file that is not a
  * database any more is simply recreated.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -214,8 +215,15 @@ static const char *str_field(json_t *rec, const char *key)
 
 int carelog__index_put(carelog_store *s, json_t *rec, const char *text, const git_oid *blob)
 {
+	return carelog__index_put_text(s, rec, text, strlen(text), blob);
+}
+
+int carelog__index_put_text(carelog_store *s, json_t *rec, const char *text, size_t len, const git_oid *blob)
+{
 	sqlite3_stmt *st = s->stmts[ST_PUT];
 	int64_t tms = 0;
+	if (len > INT_MAX) /* sqlite3_bind_text takes an int; a record is far smaller (CARELOG__MAX_RECORD_BYTES) */
+		return carelog__fail(CARELOG_EINVALID, "record %s is too large to index", str_field(rec, "id"));
 	if (carelog__time_parse(&tms, str_field(rec, "time"), "time") < 0)
 		return carelog__fail_prefix("record %s", str_field(rec, "id"));
 	sqlite3_bind_text(st, 1, str_field(rec, "id"), -1, SQLITE_STATIC);
@@ -226,7 +234,7 @@ int carelog__index_put(carelog_store *s, json_t *rec, const char *text, const gi
 	sqlite3_bind_text(st, 6, str_field(rec, "status"), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, str_field(rec, "hlc"), -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 8, blob->id, GIT_OID_RAWSZ, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, text, (int)len, SQLITE_STATIC);
 	return run(s, ST_PUT, "cannot store a record");
 }
 

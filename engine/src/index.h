@@ -29,6 +29,9 @@ int carelog__index_set_head(carelog_store *s, const char *patient, const git_oid
 /* Inserts or replaces one record version: `rec` its parsed form, `text` its
  * canonical JSON (no newline), `blob` the git blob holding it. */
 int carelog__index_put(carelog_store *s, json_t *rec, const char *text, const git_oid *blob);
+/* The same with `text` given as `len` bytes, not NUL-terminated (a blob's
+ * content read in place). */
+int carelog__index_put_text(carelog_store *s, json_t *rec, const char *text, size_t len, const git_oid *blob);
 /* Removes a record (a path that disappeared from a chart). */
 int carelog__index_delete(carelog_store *s, const char *id);
 

@@ -9,14 +9,20 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "carelog/common.h"
 #include "error.h"
 
 json_t *carelog__json_parse_object(const char *text, const char *what)
 {
+	return carelog__json_parse_object_n(text, strlen(text), what);
+}
+
+json_t *carelog__json_parse_object_n(const char *text, size_t len, const char *what)
+{
 	json_error_t err;
-	json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (v == NULL) {
 		carelog__fail(CARELOG_EINVALID, "%s is not valid JSON: %s at line %d column %d",
 			what, err.text, err.line, err.column);
@@ -70,12 +76,41 @@ void carelog__json_canonicalize(json_t *v)
 	}
 }
 
+#define CANONICAL_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15))
+
 char *carelog__json_dump(json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+	char *s = json_dumps(v, CANONICAL_FLAGS);
 	if (s == NULL)
 		carelog__fail(CARELOG_ENOMEM, "out of memory printing a record");
 	return s;
+}
+
+typedef struct {
+	const char *text;
+	size_t len, at;
+	int differs;
+} compare_ctx;
+
+/* A json_dump_callback sink comparing what is printed with the text as it
+ * comes, rather than printing it all into a buffer to strcmp it. */
+static int compare_chunk(const char *buf, size_t size, void *data)
+{
+	compare_ctx *c = data;
+	if (size > c->len - c->at || memcmp(c->text + c->at, buf, size) != 0) {
+		c->differs = 1;
+		return -1; /* stops the dump */
+	}
+	c->at += size;
+	return 0;
+}
+
+int carelog__json_is_dump_of(json_t *v, const char *text, size_t len)
+{
+	compare_ctx c = { text, len, 0, 0 };
+	if (json_dump_callback(v, compare_chunk, &c, CANONICAL_FLAGS) < 0 && !c.differs)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory printing a record");
+	return !c.differs && c.at == len;
 }
 
 int carelog__json_number(double *out, const json_t *v)

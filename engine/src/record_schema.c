@@ -394,12 +394,14 @@ static int check_number(const json_t *v, const char *name, const field *f)
  * object for nested fields ("taper[1]"), `where` says what the record is. */
 static int check_field(json_t *obj, const field *f, const char *prefix, const char *where)
 {
-	char name[96], list[256];
+	char buf[96], list[256];
 	json_t *v = json_object_get(obj, f->name);
+	/* a top-level field is named as it is: no snprintf for each field of
+	 * each record a sync checks */
+	const char *name = prefix ? full_name(buf, sizeof(buf), prefix, f->name) : f->name;
 	const char *s;
 	int is_string;
 
-	full_name(name, sizeof(name), prefix, f->name);
 	if (v == NULL) {
 		if (f->flags & F_REQUIRED) {
 			if (prefix)
@@ -975,30 +977,24 @@ int carelog__record_normalize(json_t *rec)
 
 int carelog__record_from_file(json_t **out, const char *data, size_t len)
 {
-	char *text, *canon = NULL;
 	json_t *rec = NULL;
-	int rc = 0;
+	int rc = 0, same;
 
 	*out = NULL;
 	if (len == 0 || data[len - 1] != '\n' || memchr(data, '\0', len) != NULL)
 		return carelog__fail(CARELOG_EINVALID, "not a record file (one line of JSON and a newline)");
-	if ((text = malloc(len)) == NULL)
-		return carelog__fail(CARELOG_ENOMEM, "out of memory");
-	memcpy(text, data, len - 1);
-	text[len - 1] = '\0';
-	if ((rec = carelog__json_parse_object(text, "it")) == NULL)
+	/* read in place, the newline left out: no copy of each blob a sync checks */
+	if ((rec = carelog__json_parse_object_n(data, len - 1, "it")) == NULL)
 		rc = carelog__last_code();
 	else if (carelog__record_normalize(rec) < 0)
 		rc = carelog__fail_prefix("invalid record");
-	else if ((canon = carelog__json_dump(rec)) == NULL)
-		rc = CARELOG_ENOMEM;
-	else if (strcmp(canon, text) != 0)
+	else if ((same = carelog__json_is_dump_of(rec, data, len - 1)) < 0)
+		rc = same;
+	else if (!same)
 		rc = carelog__fail(CARELOG_EINVALID, "record is not in canonical form");
 	if (rc < 0)
 		json_decref(rec);
 	else
 		*out = rec;
-	free(canon);
-	free(text);
 	return rc;
 }

@@ -321,7 +321,8 @@ static int merge_into(size_t *received, carelog_store *s, carelog__chart *q, car
 	return 0;
 }
 
-/* Takes the quarantine `q`: its packs go into the new chart. */
+/* Takes the quarantine `q`: its packs go into the new chart, whose history
+ * is checked (and indexed as it is) before it is put in place. */
 static int create_from(size_t *received, carelog_store *s, carelog__chart *q, const char *patient, const git_oid *tip)
 {
 	carelog__chart *tmp = NULL, *c = NULL;
@@ -374,8 +375,9 @@ static int apply(char patient[CARELOG_ID_BUFSIZE], size_t *received, carelog_sto
 	if ((c && (rc = carelog__chart_see(q, c)) < 0) || (rc = index_pack(q, b)) < 0 ||
 	    (rc = whose(&c, patient, s, q, b)) < 0)
 		goto out;
-	if ((c && (rc = carelog__chart_head(&head, c)) < 0) ||
-	    (rc = carelog__validate_history(q->repo, patient, &b->tip, c ? &head : NULL)) < 0)
+	/* a new chart's history is checked as it is installed (create_from) */
+	if (c && ((rc = carelog__chart_head(&head, c)) < 0 ||
+		  (rc = carelog__validate_history(q->repo, patient, &b->tip, &head)) < 0))
 		goto out;
 	rc = c ? merge_into(received, s, q, c, &b->tip) : create_from(received, s, q, patient, &b->tip);
 	q = NULL; /* taken by either */

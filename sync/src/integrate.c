@@ -74,9 +74,27 @@ int carelog__integrate(git_oid *new_head, carelog_store *s, carelog__chart *c, c
 	return rc;
 }
 
+/* Checks tmp's history and puts the tip's records into the index as they
+ * are checked, inside the caller's index transaction (store lock held). */
+static int check_indexing(carelog_store *s, carelog__chart *tmp, const git_oid *tip)
+{
+	carelog__tip_index t;
+	int rc = carelog__tip_index_init(&t, s, tmp->repo, tip);
+	if (rc == 0)
+		rc = carelog__validate_history_each(tmp->repo, tmp->patient, tip, NULL, carelog__tip_index_record, &t);
+	carelog__tip_index_free(&t);
+	return rc == 0 ? carelog__index_set_head(s, tmp->patient, tip) : rc;
+}
+
+/* Under the store lock, in an index transaction: the history of tmp is
+ * checked, its tip's records indexed as they are checked (unless the index
+ * still holds a head of an earlier chart of this patient: the catch-up then
+ * reconciles those rows as it always did). Then the chart goes in place
+ * and the index catches up. */
 int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip)
 {
 	git_reference *ref = NULL;
+	git_oid indexed;
 	int rc;
 
 	*out = NULL;
@@ -92,9 +110,30 @@ int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__
 	if (carelog__chart_exists(s, tmp->patient)) {
 		rc = carelog__fail(CARELOG_EMOVED, "chart %s appeared in the store meanwhile; try again", tmp->patient);
 		carelog__chart_discard_temp(tmp);
-	} else if ((rc = carelog__chart_install(out, s, tmp)) == 0) {
-		rc = carelog__index_catchup(s, *out);
+		goto out;
 	}
+	if ((rc = carelog__index_begin(s)) == 0) {
+		rc = carelog__index_head(&indexed, s, tmp->patient);
+		if (rc == CARELOG_ENOTFOUND)
+			rc = check_indexing(s, tmp, tip);
+		else if (rc == 0)
+			rc = carelog__validate_history(tmp->repo, tmp->patient, tip, NULL);
+	}
+	if (rc < 0) {
+		carelog__index_rollback(s); /* nothing to undo if none began */
+		carelog__chart_discard_temp(tmp);
+		goto out;
+	}
+	/* the index commits once the chart is in place, so that it never names
+	 * a chart the store lacks; the catch-up, in its own transaction (it
+	 * retries after one failure), then finds nothing left to do */
+	if ((rc = carelog__chart_install(out, s, tmp)) == 0)
+		rc = carelog__index_commit(s);
+	else
+		carelog__index_rollback(s);
+	if (rc == 0)
+		rc = carelog__index_catchup(s, *out);
+out:
 	carelog__unlock(s);
 	return rc;
 }

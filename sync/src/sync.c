@@ -345,8 +345,8 @@ static void drop_incoming(git_repository *repo)
 	git_error_clear();
 }
 
-/* A chart the store lacks: fetched into a temporary chart, checked whole,
- * then put in place. */
+/* A chart the store lacks: fetched into a temporary chart, checked whole
+ * (and indexed as it is checked), then put in place. */
 static int clone_chart(carelog_sync_result *res, carelog_store *s, const char *url, chart_ctx *x)
 {
 	carelog__chart *tmp = NULL, *c = NULL;
@@ -361,8 +361,6 @@ static int clone_chart(carelog_sync_result *res, carelog_store *s, const char *u
 		rc = carelog__fail(CARELOG_EREMOTE, "chart %s on remote %s has no records yet", x->patient, x->remote);
 		goto fail;
 	}
-	if ((rc = carelog__validate_history(tmp->repo, x->patient, &incoming, NULL)) < 0)
-		goto fail;
 	drop_incoming(tmp->repo);
 	set_tracking(tmp->repo, x->remote, &incoming);
 	if ((rc = carelog__install_new_chart(&c, s, tmp, &incoming)) < 0)

@@ -58,6 +58,15 @@ int carelog__url_is_path(const char *url);
  * deleted, no new root when `known` is set. CARELOG_EREMOTE with a message
  * naming the commit and path on the first violation. */
 int carelog__validate_history(git_repository *repo, const char *patient, const git_oid *tip, const git_oid *known);
+/* The same, telling `each` (payload first) of every record blob it accepted
+ * (not conflict files) once the blob passed every check: its path, id,
+ * parsed record and text (`len` bytes, the newline left out, not
+ * NUL-terminated). A negative return stops the walk and is returned as it
+ * is, its error kept (a local failure, not a refusal). */
+typedef int (*carelog__valid_record_cb)(void *payload, const char *path, const git_oid *blob, json_t *rec,
+	const char *text, size_t len);
+int carelog__validate_history_each(git_repository *repo, const char *patient, const git_oid *tip,
+	const git_oid *known, carelog__valid_record_cb each, void *payload);
 
 
 /* merge.c: the record-aware merge of commits `ours` and `theirs` as the
@@ -80,10 +89,32 @@ int carelog__count_conflicts(size_t *n, git_repository *repo, const git_oid *com
 int carelog__integrate(git_oid *new_head, carelog_store *s, carelog__chart *c, const git_oid *incoming,
 	const char *source);
 
-/* integrate.c: puts a temporary chart (carelog__chart_create_temp) holding a
- * checked history in place with main at `tip`, under the store lock, and
- * catches up the index. `tmp` is consumed (discarded on failure);
- * CARELOG_EMOVED if the chart appeared in the store meanwhile. */
+/* tip_index.c: the records of a new chart's tip put into the index as
+ * carelog__validate_history_each accepts them (carelog__tip_index_record is
+ * its callback, the struct its payload), inside the caller's index
+ * transaction. */
+typedef struct {
+	carelog_store *s;
+	git_repository *repo;
+	git_tree *tip;        /* the tip's tree */
+	git_tree *dir;        /* the tip's tree at dir_path, NULL if none there */
+	int have_dir;         /* dir and dir_path are set */
+	char dir_path[256];
+} carelog__tip_index;
+int carelog__tip_index_init(carelog__tip_index *t, carelog_store *s, git_repository *repo, const git_oid *tip);
+int carelog__tip_index_record(void *payload, const char *path, const git_oid *blob, json_t *rec, const char *text,
+	size_t len);
+void carelog__tip_index_free(carelog__tip_index *t);
+
+/* integrate.c: checks the history of a temporary chart
+ * (carelog__chart_create_temp) as carelog__validate_history(tmp, patient,
+ * tip, NULL) does and puts it in place with main at `tip`, under the store
+ * lock, in one pass over the records: inside the index transaction that
+ * installs the chart, every record of the tip is indexed as its blob is
+ * checked, so that a first sync reads, inflates and parses each blob once
+ * rather than twice. `tmp` is consumed (discarded on failure); a refused
+ * history (CARELOG_EREMOTE) leaves the index as it was; CARELOG_EMOVED if
+ * the chart appeared in the store meanwhile. */
 int carelog__install_new_chart(carelog__chart **out, carelog_store *s, carelog__chart *tmp, const git_oid *tip);
 
 /* Counts record paths that differ between two commits' trees (either may

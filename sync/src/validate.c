@@ -52,6 +52,9 @@ typedef struct {
 	git_repository *repo;
 	const char *patient;
 	git_tree *tree;          /* the commit's tree, to find a conflict's record */
+	carelog__valid_record_cb each; /* told of every record blob accepted, or NULL */
+	void *payload;
+	int each_rc;             /* what `each` failed with: its own error, not a refusal */
 	char commit[GIT_OID_HEXSZ + 1];
 	char why[512];
 } check_ctx;
@@ -122,7 +125,12 @@ static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, co
 		}
 		git_tree_entry_free(e);
 	}
-	rc = 0;
+	/* the record file is one line and its newline (carelog__record_from_file) */
+	if (x->each && !conflict &&
+	    (rc = x->each(x->payload, path, blob_id, rec, git_odb_object_data(obj), git_odb_object_size(obj) - 1)) < 0)
+		x->each_rc = rc;
+	else
+		rc = 0;
 out:
 	json_decref(rec);
 	git_odb_object_free(obj);
@@ -177,7 +185,7 @@ static int check_commit(check_ctx *x, git_commit *commit)
 		goto out;
 	}
 	rc = carelog__tree_diff(x->repo, parent ? git_commit_tree_id(parent) : NULL, git_tree_id(x->tree), check_delta, x);
-	if (rc < 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
+	if (rc < 0 && x->each_rc == 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
 		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: cannot read its tree: %s", x->commit,
 			carelog_error_last()->message);
 out:
@@ -187,10 +195,11 @@ out:
 	return rc;
 }
 
-int carelog__validate_history(git_repository *repo, const char *patient, const git_oid *tip, const git_oid *known)
+int carelog__validate_history_each(git_repository *repo, const char *patient, const git_oid *tip,
+	const git_oid *known, carelog__valid_record_cb each, void *payload)
 {
 	git_revwalk *walk = NULL;
-	check_ctx x = { repo, patient, NULL, "", "" };
+	check_ctx x = { repo, patient, NULL, each, payload, 0, "", "" };
 	git_oid id;
 	size_t roots = 0;
 	int rc;
@@ -223,10 +232,15 @@ int carelog__validate_history(git_repository *repo, const char *patient, const g
 	}
 	if (rc == GIT_ITEROVER)
 		rc = 0;
-	else if (rc < 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
+	else if (rc < 0 && x.each_rc == 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
 		rc = carelog__fail(CARELOG_EREMOTE, "refused: the received history cannot be walked: %s",
 			git_error_last() ? git_error_last()->message : "?");
 out:
 	git_revwalk_free(walk);
 	return rc;
+}
+
+int carelog__validate_history(git_repository *repo, const char *patient, const git_oid *tip, const git_oid *known)
+{
+	return carelog__validate_history_each(repo, patient, tip, known, NULL, NULL);
 }

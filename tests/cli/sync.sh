@@ -123,6 +123,30 @@ T1=$OUT
 on "$P2" timeline "$P" --json
 assert_eq "$OUT" "$T1" "timelines"
 
+section "a first sync of a merged history indexes the versions its tip holds"
+# The clinic's history now has a merge whose parents changed the same dose;
+# a store that clones it indexes each record as it is checked (one read of
+# each blob), and must end with the tip's versions, as a rebuild would.
+P3=$TMP/phone3
+on "$P3" init --device phone-cara --author Cara
+expect_ok
+on "$P3" remote add clinic "$CLINIC/charts"
+expect_ok
+on "$P3" sync --patient "$P"
+expect_ok
+expect_stdout_re "conflicts 1 \\(new here\\)"
+on "$P3" show "$D" --json
+expect_json '.amount' "25"
+on "$P3" timeline "$P" --json
+assert_eq "$OUT" "$T1" "timeline of the cloned chart"
+on "$P3" timeline "$P" --all --json
+T3=$OUT
+rm -f "$P3"/carelog.db*
+on "$P3" timeline "$P" --all --json
+assert_eq "$OUT" "$T3" "timeline --all after the index is rebuilt"
+on "$P3" check
+expect_ok
+
 section "resolve once, resolved everywhere"
 on "$P1" resolve "$D" --keep nope
 expect_usage "not winner, loser"
@@ -175,6 +199,21 @@ on "$P2" sync rogue
 expect_rc 1
 expect_stderr_re "$(ere_quote "$F"): a record of patient 0194f3a2"
 STORE=$P2 expect_unchanged
+# a store without the chart: the records checked before the refusal were
+# indexed as they were checked, and none of them may stay
+P4=$TMP/phone4
+on "$P4" init --device phone-dan --author Dan
+expect_ok
+on "$P4" remote add rogue "$ROGUE"
+expect_ok
+STORE=$P4 snapshot "$P"
+on "$P4" sync rogue --patient "$P"
+expect_rc 1
+expect_stderr_re "$(ere_quote "$F"): a record of patient 0194f3a2"
+STORE=$P4 expect_unchanged
+on "$P4" patient list --json
+expect_json 'length' "0"
+STORE=$P2 snapshot "$P" # what the refusals below compare phone 2 with
 G reset -q --hard HEAD~1
 G rm -q "$F" && G commit -qm delete && G push -q -f origin HEAD:main 2>/dev/null
 on "$P2" sync rogue

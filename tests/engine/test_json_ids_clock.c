@@ -371,6 +371,29 @@ static void test_json_canonical(void **state)
 	expect_canon("{}", "{}");
 }
 
+/* carelog__json_is_dump_of compares as it prints: only the exact text is
+ * the dump, not a prefix of it nor the dump followed by more. */
+static void test_json_is_dump_of(void **state)
+{
+	const char *c = "{\"a\":{\"c\":null,\"d\":true},\"b\":[3,0.25,\"s\"],\"z\":1}";
+	json_t *v = carelog__json_parse_object_n(c, strlen(c), "test");
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(carelog__json_is_dump_of(v, c, strlen(c)), 1);
+	assert_int_equal(carelog__json_is_dump_of(v, c, strlen(c) - 1), 0);
+	assert_int_equal(carelog__json_is_dump_of(v, "{\"a\":{\"c\":null,\"d\":true},\"b\":[3,0.25,\"s\"],\"z\":1}x",
+				 strlen(c) + 1), 0);
+	assert_int_equal(carelog__json_is_dump_of(v, "{\"z\":1,\"a\":{\"c\":null,\"d\":true},\"b\":[3,0.25,\"s\"]}",
+				 strlen(c)), 0);
+	assert_int_equal(carelog__json_is_dump_of(v, "", 0), 0);
+	json_decref(v);
+	/* a length, not a NUL, ends the text parsed in place */
+	v = carelog__json_parse_object_n("{\"a\":1}\n", 7, "test");
+	assert_non_null(v);
+	json_decref(v);
+	assert_null(carelog__json_parse_object_n("{\"a\":1}\n", 6, "test"));
+}
+
 static void test_json_parse_object(void **state)
 {
 	json_t *v;
@@ -409,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_hlc_tick),
 		cmocka_unit_test(test_json_canonical),
 		cmocka_unit_test(test_json_parse_object),
+		cmocka_unit_test(test_json_is_dump_of),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
