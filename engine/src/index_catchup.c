@@ -49,8 +49,14 @@ static int index_blob(carelog_store *s, carelog__chart *c, const git_oid *blob_i
 	/* A file that is not a record is left out of the index; `check` names it. */
 	rec = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	rc = json_is_object(rec) ? carelog__index_put(s, rec, text, blob_id) : 0;
-	if (rc < 0)
-		rc = 0; /* a record with an unreadable time is also check's to report */
+	/* so is a record the index cannot hold (an unreadable time, a missing
+	 * field); but a failing index (disk full, I/O, corrupt, locked, out of
+	 * memory) fails the catch-up, which must not record a head whose rows
+	 * it does not hold */
+	if (rc < 0 && rc != CARELOG_EIO && rc != CARELOG_ECORRUPT && rc != CARELOG_ELOCKED && rc != CARELOG_ENOMEM) {
+		carelog_error_clear();
+		rc = 0;
+	}
 	json_decref(rec);
 	free(text);
 	return rc;
