@@ -62,7 +62,8 @@ int carelog__chart_stage_parents(git_oid *commit, carelog__chart *c, const git_o
 
 /*
  * Batch staging (an import): with `on`, the objects of each staged commit
- * wait in memory and go out together, as one pack once there are
+ * wait in memory and go out together, as one pack with deltas (libgit2's
+ * packbuilder) once there are
  * CARELOG__PACK_SETTLED_OBJECTS of them (or CARELOG__DEFER_MAX_BYTES), and
  * always before a ref moves. The packs an import writes are then large
  * enough to be settled (never merged again) instead of being rewritten by
