@@ -85,11 +85,27 @@ static void batch_clear(carelog_batch *b)
 /* Brings the index of one chart up to date, once per batch. */
 static int chart_ready(carelog__chart **c, carelog_batch *b, const char *patient)
 {
-	int rc = carelog__chart_get(c, b->s, patient);
+	char *json = NULL;
+	json_t *rec;
+	int rc = carelog__chart_get(c, b->s, patient), active = 1;
 	if (rc < 0 || json_object_get(b->caught_up, patient))
 		return rc;
-	if ((rc = carelog__index_catchup(b->s, *c)) == 0)
-		json_object_set_new(b->caught_up, patient, json_true());
+	if ((rc = carelog__index_catchup(b->s, *c)) < 0)
+		return rc;
+	/* caught_up also says whether the patient is active: a patient record
+	 * entered in error takes no new records (cross_check) */
+	rc = carelog__index_lookup(&json, NULL, NULL, b->s, patient);
+	if (rc == 0 && (rec = json_loads(json, 0, NULL)) != NULL) {
+		active = strcmp(str(rec, "status") ? str(rec, "status") : "", "entered-in-error") != 0;
+		json_decref(rec);
+	}
+	free(json);
+	if (rc == CARELOG_ENOTFOUND) {
+		carelog_error_clear();
+		rc = 0;
+	}
+	if (rc == 0)
+		json_object_set_new(b->caught_up, patient, json_boolean(active));
 	return rc;
 }
 
@@ -188,8 +204,14 @@ static int cross_check(carelog_batch *b, json_t *rec)
 	if (is_new_patient)
 		return 0;
 	rc = carelog__index_lookup(NULL, have_patient, have_kind, b->s, id);
-	if (rc == CARELOG_ENOTFOUND)
+	if (rc == CARELOG_ENOTFOUND) {
+		carelog_error_clear();
+		/* versions of its existing records (a void, say) are still taken */
+		if (strcmp(kind, "patient") != 0 && json_is_false(json_object_get(b->caught_up, patient)))
+			return carelog__fail(CARELOG_EINVALID,
+				"patient %s was entered in error: it takes no new records", patient);
 		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	if (strcmp(have_kind, kind) != 0 || strcmp(have_patient, patient) != 0)

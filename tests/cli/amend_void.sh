@@ -107,6 +107,33 @@ expect_id
 run show "$PLAN" --json
 expect_json '.times | join(",")' 08:00,20:00
 
+section "a patient entered in error takes no new records"
+run patient add --name "Tom (enrolled twice)"
+expect_id
+DUP=$ID
+run dose "$DUP" --drug sirolimus --amount 1 --unit mg --at 2026-11-20T08:00:00Z
+expect_id
+DUPDOSE=$ID
+run void "$DUP" --reason "enrolled twice"
+expect_ok
+snapshot "$DUP"
+run dose "$DUP" --drug sirolimus --amount 1 --unit mg
+expect_usage "^carelog: patient $DUP was entered in error: it takes no new records$"
+expect_unchanged
+run note "$DUP" "a note"
+expect_usage "entered in error"
+printf '{"kind":"symptom","patient":"%s","code":"fever","severity":2,"time":"2026-11-22T08:00:00Z"}\n' "$DUP" >"$TMP/dup.jsonl"
+run import "$TMP/dup.jsonl"
+expect_usage "line 1: patient $DUP was entered in error"
+expect_unchanged
+# its existing records can still be corrected, and other patients written
+run void "$DUPDOSE" --reason "belongs to Tom"
+expect_ok
+run show "$DUPDOSE" --json
+expect_json '.status' "entered-in-error"
+run dose "$P" --drug sirolimus --amount 1 --unit mg --at 2026-11-22T08:00:00Z
+expect_id
+
 section "check"
 run check
 expect_ok

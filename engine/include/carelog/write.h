@@ -14,7 +14,8 @@
  * takes an `out_id` buffer of CARELOG_ID_BUFSIZE bytes (or NULL) that
  * receives the new record's id.
  *
- * Errors common to every write: CARELOG_EINVALID (bad input), CARELOG_ENOTFOUND
+ * Errors common to every write: CARELOG_EINVALID (bad input; also a new
+ * record for a patient whose patient record is entered-in-error), CARELOG_ENOTFOUND
  * (unknown patient, plan or record), CARELOG_ELOCKED (the store lock was not
  * acquired in time), CARELOG_EMOVED (a chart head kept moving under the write),
  * CARELOG_EIO (a file could not be written or synced), CARELOG_ENOMEM.
