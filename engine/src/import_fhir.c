@@ -183,8 +183,6 @@ static int read_extensions(json_t *rec, const reader *r, const json_t *res)
 
 	if (exts == NULL)
 		return 0;
-	if (!json_is_array(exts))
-		return fail("extension must be an array");
 	json_array_foreach(exts, i, ext) {
 		const char *url = str(ext, "url");
 		char path[160];
@@ -239,7 +237,7 @@ static int read_note(json_t *rec, const json_t *res)
 	int rc;
 	if (notes == NULL)
 		return 0;
-	if (!json_is_array(notes) || json_array_size(notes) != 1)
+	if (json_array_size(notes) != 1)
 		return fail("note must hold one annotation (carelog keeps one note per record)");
 	if ((rc = need_str(&text, json_array_get(notes, 0), "text", "note[0].text")) < 0)
 		return rc;
@@ -411,8 +409,6 @@ static int read_times(json_t *rec, const json_t *tod, const char *path)
 	json_t *times;
 	const json_t *t;
 	size_t i;
-	if (!json_is_array(tod))
-		return fail("%s must be an array of times of day HH:MM:00", path);
 	if ((times = json_array()) == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory reading a Bundle");
 	json_array_foreach(tod, i, t) {
@@ -803,7 +799,8 @@ static int is_list_element(const char *key, int resource_root)
 }
 
 /* Refuses a list element that is not a JSON array anywhere in `v`, naming
- * its path ("code.coding", "agent[0].type.coding"). */
+ * its path ("code.coding", "agent[0].type.coding"). Run on every entry
+ * before any is read: the readers may take these elements as arrays. */
 static int check_lists(const json_t *v, const char *path, int depth)
 {
 	char sub[256];
