@@ -47,7 +47,7 @@ static void chart_free(carelog__chart *c)
 		return;
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
-	free(c->pending);
+	free(c->pending.ids);
 	free(c->dir);
 	free(c);
 }
@@ -132,13 +132,7 @@ int carelog__chart_head(git_oid *out, carelog__chart *c)
 	return 0;
 }
 
-/* The ids of one write's new objects. */
-typedef struct {
-	git_oid *ids;
-	size_t n, cap;
-} id_list;
-
-static int id_add(id_list *l, const git_oid *id)
+int carelog__oids_add(carelog__oids *l, const git_oid *id)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 64;
@@ -152,13 +146,23 @@ static int id_add(id_list *l, const git_oid *id)
 	return 0;
 }
 
+int carelog__pack_insert(git_packbuilder *pb, const carelog__oids *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int rc = git_packbuilder_insert(pb, &l->ids[i], NULL);
+		if (rc < 0)
+			return carelog__git_fail(rc, "cannot add an object to a pack");
+	}
+	return 0;
+}
+
 /* Adds the trees a write created: the root and every directory above a
  * written file. Unchanged trees are not touched by the write. */
-static int add_new_trees(id_list *l, git_tree *root, const carelog__put *puts, size_t nputs)
+static int add_new_trees(carelog__oids *l, git_tree *root, const carelog__put *puts, size_t nputs)
 {
 	/* a batch's records share a few directories: look each up once */
 	json_t *seen = json_object();
-	int rc = seen ? id_add(l, git_tree_id(root)) : carelog__fail(CARELOG_ENOMEM, "out of memory");
+	int rc = seen ? carelog__oids_add(l, git_tree_id(root)) : carelog__fail(CARELOG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nputs && rc == 0; i++) {
 		char dir[sizeof(puts[i].path)];
 		snprintf(dir, sizeof(dir), "%s", puts[i].path);
@@ -168,7 +172,7 @@ static int add_new_trees(id_list *l, git_tree *root, const carelog__put *puts, s
 			if (json_object_get(seen, dir) == NULL) {
 				json_object_set_new(seen, dir, json_true());
 				if ((rc = git_tree_entry_bypath(&e, root, dir)) == 0)
-					rc = id_add(l, git_tree_entry_id(e));
+					rc = carelog__oids_add(l, git_tree_entry_id(e));
 				else if (rc == GIT_ENOTFOUND && puts[i].op == CARELOG__PUT_REMOVE)
 					rc = 0; /* the removal emptied (and so dropped) this directory */
 				git_tree_entry_free(e);
@@ -209,51 +213,38 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
  * write's pack (pack_write.c): this pack is settled and kept as it is, and
  * whole objects made an imported chart half as large again on disk and on
  * the wire to every clone (measured, 100,000 records: 33 MB against 20 MB;
- * a clone sent 26 MB against 17). */
+ * the sync bench's clone sent 26 MB against 15). */
 static int flush_pending(carelog__chart *c)
 {
+	git_packbuilder *pb = NULL;
 	int rc = 0;
-	if (c->npending) {
-		git_packbuilder *pb = NULL;
+	if (c->pending.n) {
 		if ((rc = git_packbuilder_new(&pb, c->repo)) < 0)
 			rc = carelog__git_fail(rc, "cannot start a pack");
-		for (size_t i = 0; i < c->npending && rc == 0; i++)
-			if ((rc = git_packbuilder_insert(pb, &c->pending[i], NULL)) < 0)
-				rc = carelog__git_fail(rc, "cannot pack an object");
-		if (rc == 0)
+		else if ((rc = carelog__pack_insert(pb, &c->pending)) == 0)
 			rc = carelog__pack_write(c, pb, NULL);
 		git_packbuilder_free(pb);
 	}
 	if (rc == 0) {
 		git_mempack_reset(c->mempack);
-		c->npending = c->pending_bytes = 0;
+		c->pending.n = c->pending_bytes = 0;
 	}
 	return rc;
 }
 
-/* Holds the objects `ids` of a staged commit back (batch staging); writes
- * all that waits once it makes a settled pack or is too much to hold. */
-static int defer_objects(carelog__chart *c, const git_oid *ids, size_t n)
+/* Batch staging has just appended a commit's objects to c->pending from
+ * index `first` on: counts their bytes, and writes all that waits once it
+ * makes a settled pack or is too much to hold. */
+static int held_back(carelog__chart *c, size_t first)
 {
-	if (c->npending + n > c->pending_cap) {
-		size_t cap = c->pending_cap ? c->pending_cap : 1024;
-		git_oid *v;
-		while (cap < c->npending + n)
-			cap *= 2;
-		if ((v = realloc(c->pending, cap * sizeof(*v))) == NULL)
-			return carelog__fail(CARELOG_ENOMEM, "out of memory");
-		c->pending = v;
-		c->pending_cap = cap;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = first; i < c->pending.n; i++) {
 		size_t len = 0;
 		git_object_t type;
 		/* from the mempack: a hash lookup */
-		if (git_odb_read_header(&len, &type, c->odb, &ids[i]) == 0)
+		if (git_odb_read_header(&len, &type, c->odb, &c->pending.ids[i]) == 0)
 			c->pending_bytes += len;
-		c->pending[c->npending++] = ids[i];
 	}
-	if (c->npending >= CARELOG__PACK_SETTLED_OBJECTS || c->pending_bytes >= CARELOG__DEFER_MAX_BYTES)
+	if (c->pending.n >= CARELOG__PACK_SETTLED_OBJECTS || c->pending_bytes >= CARELOG__DEFER_MAX_BYTES)
 		return flush_pending(c);
 	return 0;
 }
@@ -269,7 +260,7 @@ void carelog__chart_discard_pending(carelog__chart *c)
 {
 	if (c->mempack)
 		git_mempack_reset(c->mempack);
-	c->npending = c->pending_bytes = 0;
+	c->pending.n = c->pending_bytes = 0;
 	c->defer = 0;
 }
 
@@ -284,23 +275,27 @@ void carelog__chart_discard_pending(carelog__chart *c)
 static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_oid *tree_id,
 	const carelog__put *puts, size_t nputs)
 {
-	id_list l = { 0 };
+	/* batch staging collects straight into what waits */
+	carelog__oids own = { 0 }, *l = c->defer ? &c->pending : &own;
+	size_t first = l->n;
 	git_tree *root = NULL;
 	int rc;
 
-	if ((rc = id_add(&l, commit_id)) < 0 || (rc = git_tree_lookup(&root, c->repo, tree_id)) < 0 ||
-	    (rc = add_new_trees(&l, root, puts, nputs)) < 0)
+	if ((rc = carelog__oids_add(l, commit_id)) < 0 || (rc = git_tree_lookup(&root, c->repo, tree_id)) < 0 ||
+	    (rc = add_new_trees(l, root, puts, nputs)) < 0)
 		goto out;
 	for (size_t i = 0; i < nputs && rc == 0; i++)
 		if (puts[i].op == CARELOG__PUT_DATA)
-			rc = id_add(&l, &puts[i].blob);
+			rc = carelog__oids_add(l, &puts[i].blob);
 	if (rc == 0)
-		rc = c->defer ? defer_objects(c, l.ids, l.n) : carelog__pack_write_ids(c, l.ids, l.n);
+		rc = c->defer ? held_back(c, first) : carelog__pack_write_ids(c, l->ids, l->n);
 out:
+	if (rc < 0 && c->defer)
+		l->n = first; /* a failed commit's objects are never written */
 	if (rc < 0 && rc != CARELOG_ENOMEM && rc != CARELOG_EIO)
 		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
 	git_tree_free(root);
-	free(l.ids);
+	free(own.ids);
 	return rc;
 }
 

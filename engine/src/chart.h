@@ -135,6 +135,10 @@ int carelog__chart_versions(carelog__chart *c, const char *path, carelog__versio
  * (the hex after "pack-"). */
 int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1]);
 
+/* Appends `id` to `l`: 0, or CARELOG_ENOMEM (set). */
+int carelog__oids_add(carelog__oids *l, const git_oid *id);
+/* Adds every object of `l` to the packbuilder: 0, or a carelog error. */
+int carelog__pack_insert(git_packbuilder *pb, const carelog__oids *l);
 /* A pack of at least this many objects is settled: maintenance leaves it. */
 #define CARELOG__PACK_SETTLED_OBJECTS 8192
 /* Batch staging writes what waits once it holds this much object data. */

@@ -32,33 +32,21 @@
 /* Above this many objects a merged pack is streamed to disk: slower, but
  * memory stays flat (the in-memory path holds the whole pack). */
 #define STREAM_MERGE_OBJECTS 20000
-/* A pack this large is settled: it is not merged again. Merges stay small
- * (memory and latency bounded, measured: a 100,000-object merge held 50 MB),
- * at the price of one more pack per SETTLED_OBJECTS objects for reads. */
-#define SETTLED_OBJECTS CARELOG__PACK_SETTLED_OBJECTS
-#define MERGE_MAX_OBJECTS (2 * SETTLED_OBJECTS)
+/* A pack of CARELOG__PACK_SETTLED_OBJECTS (chart.h) is settled: it is not
+ * merged again. Merges stay small (memory and latency bounded, measured: a
+ * 100,000-object merge held 50 MB), at the price of one more pack per
+ * settled pack's worth of objects for reads. */
+#define MERGE_MAX_OBJECTS (2 * CARELOG__PACK_SETTLED_OBJECTS)
 
 typedef struct {
 	char name[80]; /* "pack-<sha>" */
 	uint32_t count;
 } pack_info;
 
-typedef struct {
-	git_oid *v;
-	size_t n, cap;
-} oid_vec;
-
+/* git_odb_foreach's callback: the object's id into a carelog__oids. */
 static int oid_push(const git_oid *id, void *payload)
 {
-	oid_vec *o = payload;
-	if (o->n == o->cap) {
-		git_oid *nv = realloc(o->v, (o->cap = o->cap ? o->cap * 2 : 256) * sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		o->v = nv;
-	}
-	o->v[o->n++] = *id;
-	return 0;
+	return carelog__oids_add(payload, id) < 0 ? -1 : 0;
 }
 
 /* The object count of a version-2 pack index. Every write asks for every
@@ -126,7 +114,7 @@ static int list_packs(pack_info **out, size_t *n, const char *pack_dir)
 		if (stat(path, &st) == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s.idx", pack_dir, p.name);
-		if (stat(path, &st) < 0 || idx_count(&p.count, path, st.st_size) < 0 || p.count >= SETTLED_OBJECTS)
+		if (stat(path, &st) < 0 || idx_count(&p.count, path, st.st_size) < 0 || p.count >= CARELOG__PACK_SETTLED_OBJECTS)
 			continue;
 		if (*n == cap) {
 			pack_info *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
@@ -168,7 +156,7 @@ static size_t packs_to_merge(const pack_info *p, size_t n)
 }
 
 /* The objects of one pack, through an object database holding only it. */
-static int pack_objects(oid_vec *out, const char *idx_path)
+static int pack_objects(carelog__oids *out, const char *idx_path)
 {
 	git_odb *odb = NULL;
 	git_odb_backend *be = NULL;
@@ -186,7 +174,7 @@ static int pack_objects(oid_vec *out, const char *idx_path)
 	return rc;
 }
 
-static int loose_objects(oid_vec *out, const char *objects_dir)
+static int loose_objects(carelog__oids *out, const char *objects_dir)
 {
 	git_odb *odb = NULL;
 	git_odb_backend *be = NULL;
@@ -205,7 +193,7 @@ static int loose_objects(oid_vec *out, const char *objects_dir)
 }
 
 /* Non-zero if every object of `objs` is in the pack whose index is `idx_path`. */
-static int all_in_pack(const oid_vec *objs, const char *idx_path)
+static int all_in_pack(const carelog__oids *objs, const char *idx_path)
 {
 	git_odb *odb = NULL;
 	git_odb_backend *be = NULL;
@@ -217,19 +205,9 @@ static int all_in_pack(const oid_vec *objs, const char *idx_path)
 		return 0;
 	}
 	for (size_t i = 0; i < objs->n && ok; i++)
-		ok = git_odb_exists_ext(odb, &objs->v[i], GIT_ODB_LOOKUP_NO_REFRESH);
+		ok = git_odb_exists_ext(odb, &objs->ids[i], GIT_ODB_LOOKUP_NO_REFRESH);
 	git_odb_free(odb);
 	return ok;
-}
-
-static int insert_all(git_packbuilder *pb, const oid_vec *objs)
-{
-	for (size_t i = 0; i < objs->n; i++) {
-		int rc = git_packbuilder_insert(pb, &objs->v[i], NULL);
-		if (rc < 0)
-			return carelog__git_fail(rc, "cannot add an object to the merged pack");
-	}
-	return 0;
 }
 
 static void remove_pack(const char *pack_dir, const char *name)
@@ -243,11 +221,11 @@ static void remove_pack(const char *pack_dir, const char *name)
 	}
 }
 
-static void prune_loose(const char *objects_dir, const oid_vec *loose)
+static void prune_loose(const char *objects_dir, const carelog__oids *loose)
 {
 	for (size_t i = 0; i < loose->n; i++) {
 		char hex[GIT_OID_HEXSZ + 1], path[4200];
-		git_oid_tostr(hex, sizeof(hex), &loose->v[i]);
+		git_oid_tostr(hex, sizeof(hex), &loose->ids[i]);
 		snprintf(path, sizeof(path), "%s/%.2s/%s", objects_dir, hex, hex + 2);
 		unlink(path);
 	}
@@ -257,8 +235,8 @@ static int merge_packs(carelog__chart *c, const char *objects_dir, const char *p
 	const pack_info *packs, size_t k)
 {
 	git_packbuilder *pb = NULL;
-	oid_vec *per_pack = calloc(k, sizeof(*per_pack));
-	oid_vec loose = { 0 };
+	carelog__oids *per_pack = calloc(k, sizeof(*per_pack));
+	carelog__oids loose = { 0 };
 	char new_idx[4200], new_name[GIT_OID_HEXSZ + 1];
 	int rc = 0;
 
@@ -272,10 +250,10 @@ static int merge_packs(carelog__chart *c, const char *objects_dir, const char *p
 		char idx[4200];
 		snprintf(idx, sizeof(idx), "%s/%s.idx", pack_dir, packs[i].name);
 		if ((rc = pack_objects(&per_pack[i], idx)) == 0)
-			rc = insert_all(pb, &per_pack[i]);
+			rc = carelog__pack_insert(pb, &per_pack[i]);
 	}
 	if (rc == 0 && (rc = loose_objects(&loose, objects_dir)) == 0)
-		rc = insert_all(pb, &loose);
+		rc = carelog__pack_insert(pb, &loose);
 	if (rc < 0)
 		goto out;
 	/* a large merge streams to disk rather than holding the pack in memory */
@@ -297,9 +275,9 @@ static int merge_packs(carelog__chart *c, const char *objects_dir, const char *p
 		prune_loose(objects_dir, &loose);
 out:
 	for (size_t i = 0; i < k; i++)
-		free(per_pack[i].v);
+		free(per_pack[i].ids);
 	free(per_pack);
-	free(loose.v);
+	free(loose.ids);
 	git_packbuilder_free(pb);
 	return rc;
 }

@@ -13,6 +13,12 @@
 
 #define CARELOG__DEVICE_MAX 100
 
+/* A growable list of object ids (free `ids`). */
+typedef struct {
+	git_oid *ids;
+	size_t n, cap;
+} carelog__oids;
+
 /* An open chart: one patient's bare repository and the in-memory object
  * backend that collects a write's new objects until they go out as one pack. */
 typedef struct carelog__chart {
@@ -22,8 +28,8 @@ typedef struct carelog__chart {
 	git_odb *odb;
 	git_odb_backend *mempack;  /* owned by odb */
 	int defer;                 /* staging a batch: objects wait in the mempack (chart.c) */
-	git_oid *pending;          /* ...these, until enough for a settled pack or the ref moves */
-	size_t npending, pending_cap, pending_bytes;
+	carelog__oids pending;     /* ...these, until enough for a settled pack or the ref moves */
+	size_t pending_bytes;
 	carelog__hlc clock;        /* this device's clock for the chart */
 	int clock_loaded;
 	struct carelog__chart *next;

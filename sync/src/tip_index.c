@@ -42,8 +42,8 @@ void carelog__tip_index_free(carelog__tip_index *t)
 /* The tip's tree at directory dir[0..n) into t->dir (NULL: none there).
  * The last one is kept: the check visits a commit's paths in tree order,
  * so consecutive records share their directory, and a month's directory
- * (thousands of entries, above libgit2's object cache limit for trees)
- * is read once per commit rather than once per record. */
+ * (thousands of entries) is looked up once per run of records in it
+ * rather than once per record. */
 static int tip_dir(carelog__tip_index *t, const char *dir, size_t n)
 {
 	git_tree_entry *e = NULL;
