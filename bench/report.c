@@ -125,7 +125,7 @@ static void print_notes(FILE *f, const bench_results *r, const bench_opts *o, co
 	fprintf(f, "carelog-bench: %zu bulk records (%s); single writes: carelog %zu, sqlite %zu, git %zu"
 		" (fewer for git: two processes per write); %zu untimed warm-up writes each\n",
 		in->lines, in->source, r->writes, r->writes, r->git_writes, (size_t)BENCH_WARMUP);
-	fprintf(f, "durability: carelog fsyncs pack + ref; sqlite WAL synchronous=FULL; git core.fsync=all"
+	fprintf(f, "durability: carelog fdatasyncs its chart's journal (folded into a git pack + ref every 128 writes and on close); sqlite WAL synchronous=FULL; git core.fsync=all"
 		" (fsyncMethod=batch), gc.auto=0, objects left loose\n");
 	fprintf(f, "single-write record: carelog %.0f B stored JSON, sqlite/git %.0f B row/file;"
 		" timeline: median of %zu runs, %.0f carelog rows, %.0f sqlite rows\n",

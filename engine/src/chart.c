@@ -21,6 +21,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "chart.h"
+#include "journal.h"
 #include "pack_write.h"
 #include "error.h"
 #include "record_id.h"
@@ -36,7 +37,9 @@ static int attach_mempack(carelog__chart *c)
 	if ((rc = git_repository_odb(&c->odb, c->repo)) < 0)
 		return carelog__git_fail(rc, "cannot open chart objects");
 	if ((rc = git_mempack_new(&c->mempack)) < 0 ||
-	    (rc = git_odb_add_backend(c->odb, c->mempack, 1000)) < 0)
+	    (rc = git_odb_add_backend(c->odb, c->mempack, 1000)) < 0 ||
+	    (rc = git_mempack_new(&c->jpack)) < 0 ||
+	    (rc = git_odb_add_backend(c->odb, c->jpack, 999)) < 0)
 		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
 	return 0;
 }
@@ -45,6 +48,7 @@ static void chart_free(carelog__chart *c)
 {
 	if (c == NULL)
 		return;
+	carelog__journal_close(c);
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
 	free(c->pending.ids);
@@ -63,6 +67,7 @@ static int chart_open_dir(carelog__chart **out, const char *dir, const char *pat
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
 	}
 	snprintf(c->patient, sizeof(c->patient), "%s", patient);
+	c->jfd = -1;
 	if ((rc = git_repository_open_bare(&c->repo, dir)) < 0) {
 		rc = carelog__git_fail(rc, "cannot open chart");
 		carelog__fail_prefix("chart %s", patient);
@@ -107,6 +112,8 @@ int carelog__chart_get(carelog__chart **out, carelog_store *s, const char *patie
 	free(dir);
 	if (rc < 0)
 		return rc;
+	c->store = s;
+	c->journal_on = strcmp(s->role, "clinic") != 0;
 	c->next = s->charts;
 	s->charts = c;
 	*out = c;
@@ -115,6 +122,19 @@ int carelog__chart_get(carelog__chart **out, carelog_store *s, const char *patie
 
 void carelog__charts_close(carelog_store *s)
 {
+	/* what this handle wrote goes into git, where git itself sees it; if
+	 * that fails it stays in the journal, durable, for the next writer */
+	int code = carelog_error_last()->code;
+	char message[sizeof(s->errmsg)];
+	snprintf(message, sizeof(message), "%s", carelog_error_last()->message);
+	for (carelog__chart *c = s->charts; c; c = c->next)
+		if (c->jmine)
+			carelog__chart_settle(c);
+	/* closing keeps the caller's last error */
+	if (code)
+		carelog__fail(code, "%s", message);
+	else
+		carelog_error_clear();
 	while (s->charts) {
 		carelog__chart *next = s->charts->next;
 		chart_free(s->charts);
@@ -124,7 +144,13 @@ void carelog__charts_close(carelog_store *s)
 
 int carelog__chart_head(git_oid *out, carelog__chart *c)
 {
-	int rc = git_reference_name_to_id(out, c->repo, CARELOG__REF);
+	git_oid base;
+	int rc = carelog__journal_refresh(c);
+	if (rc < 0)
+		return rc;
+	if (carelog__journal_head(out, &base, c))
+		return 0;
+	rc = git_reference_name_to_id(out, c->repo, CARELOG__REF);
 	if (rc == GIT_ENOTFOUND)
 		return carelog__fail(CARELOG_ENOTFOUND, "chart %s has no records yet", c->patient);
 	if (rc < 0)
@@ -288,7 +314,9 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 		if (puts[i].op == CARELOG__PUT_DATA)
 			rc = carelog__oids_add(l, &puts[i].blob);
 	if (rc == 0)
-		rc = c->defer ? held_back(c, first) : carelog__pack_write_ids(c, l->ids, l->n);
+		rc = c->defer ? held_back(c, first)
+			: c->journaling ? carelog__journal_append(c, &c->jparent, commit_id, l)
+			: carelog__pack_write_ids(c, l->ids, l->n);
 out:
 	if (rc < 0 && c->defer)
 		l->n = first; /* a failed commit's objects are never written */
@@ -436,16 +464,119 @@ int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_o
 	int rc;
 	if (old_head && git_oid_equal(commit, old_head))
 		return 0;
-	/* objects before the ref */
-	if ((rc = carelog__chart_defer(c, 0)) < 0)
+	/* earlier single writes into git first (old_head may be the journal's
+	 * head), then objects before the ref */
+	if ((rc = carelog__chart_fold(c)) < 0 || (rc = carelog__chart_defer(c, 0)) < 0)
 		return rc;
 	return move_ref(c, commit, old_head);
+}
+
+/* Merges `ref` (where a git push moved the ref while the journal held
+ * writes) with the journal's head, as sync merges what it fetches, and
+ * moves the ref from `ref` to the merge. */
+static int fold_merge(carelog__chart *c, const git_oid *ref, const git_oid *jhead)
+{
+	carelog__put *puts = NULL;
+	size_t nputs = 0;
+	git_oid parents[2] = { *jhead, *ref }, merged;
+	int rc = carelog__merge_puts(&puts, &nputs, c->repo, jhead, ref);
+	if (rc == 0)
+		rc = carelog__chart_stage_parents(&merged, c, parents, 2, puts, nputs, "merge a push into this device's writes",
+			c->store ? c->store->author : "carelog", c->store ? c->store->device : "carelog");
+	free(puts);
+	return rc < 0 ? rc : move_ref(c, &merged, ref);
+}
+
+static int pack_journal(carelog__chart *c)
+{
+	git_packbuilder *pb = NULL;
+	int rc;
+	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0)
+		rc = carelog__git_fail(rc, "cannot start a pack");
+	else if ((rc = carelog__pack_insert(pb, carelog__journal_objects(c))) == 0)
+		rc = carelog__pack_write(c, pb, NULL);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
+int carelog__chart_fold(carelog__chart *c)
+{
+	git_oid jhead, jbase, ref;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		if ((rc = carelog__journal_refresh(c)) < 0 || !carelog__journal_head(&jhead, &jbase, c))
+			return rc;
+		/* objects before the ref, as for any write; with deltas (the
+		 * packbuilder): a write rewrites the trees above its records, and
+		 * whole they made a chart of single writes four times as large */
+		if (attempt == 0 && (rc = pack_journal(c)) < 0)
+			return rc;
+		if ((rc = git_reference_name_to_id(&ref, c->repo, CARELOG__REF)) < 0)
+			return carelog__git_fail(rc, "cannot read the chart head");
+		if (git_oid_equal(&ref, &jbase))
+			rc = move_ref(c, &jhead, &jbase);
+		else if (git_oid_equal(&ref, &jhead) || git_graph_descendant_of(c->repo, &ref, &jhead) == 1)
+			rc = 0; /* folded already, by a fold cut short before it emptied the journal */
+		else
+			rc = fold_merge(c, &ref, &jhead);
+		if (rc != CARELOG_EMOVED || attempt >= 3)
+			break;
+	}
+	return rc < 0 ? rc : carelog__journal_clear(c);
+}
+
+int carelog__chart_settle(carelog__chart *c)
+{
+	int rc;
+	if (c->store == NULL)
+		return 0;
+	if ((rc = carelog__lock(c->store)) == 0) {
+		rc = carelog__chart_fold(c);
+		carelog__unlock(c->store);
+	}
+	return rc;
+}
+
+/* A single write through the journal: staged on `old_head`, which must be
+ * the chart's head (the journal's, else the ref), and appended. */
+static int journal_write(git_oid *new_head, carelog__chart *c, const git_oid *old_head,
+	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
+{
+	git_oid cur, base, ref;
+	int rc;
+
+	if ((rc = carelog__journal_refresh(c)) < 0)
+		return rc;
+	if ((rc = git_reference_name_to_id(&ref, c->repo, CARELOG__REF)) < 0)
+		return carelog__git_fail(rc, "cannot read the chart head");
+	if (carelog__journal_head(&cur, &base, c) && !git_oid_equal(&ref, &base)) {
+		/* a git push moved the ref under the journal: merge it in first */
+		if ((rc = carelog__chart_fold(c)) < 0)
+			return rc;
+		return carelog__fail(CARELOG_EMOVED, "chart %s moved on during the write", c->patient);
+	}
+	if (c->jcount == 0)
+		cur = ref;
+	if (!git_oid_equal(&cur, old_head))
+		return carelog__fail(CARELOG_EMOVED, "chart %s moved on during the write", c->patient);
+	c->journaling = 1;
+	c->jparent = *old_head;
+	rc = carelog__chart_stage(new_head, c, old_head, puts, nputs, message, author, device);
+	c->journaling = 0;
+	/* the write is durable in the journal; a fold failing must not fail it */
+	if (rc == 0 && carelog__journal_full(c) && carelog__chart_fold(c) < 0)
+		carelog_error_clear();
+	return rc;
 }
 
 int carelog__chart_write(git_oid *new_head, carelog__chart *c, const git_oid *old_head,
 	carelog__put *puts, size_t nputs, const char *message, const char *author, const char *device)
 {
-	int rc = carelog__chart_stage(new_head, c, old_head, puts, nputs, message, author, device);
+	int rc;
+	if (c->journal_on && old_head && !c->defer)
+		return journal_write(new_head, c, old_head, puts, nputs, message, author, device);
+	rc = carelog__chart_stage(new_head, c, old_head, puts, nputs, message, author, device);
 	return rc < 0 ? rc : carelog__chart_publish(c, new_head, old_head);
 }
 
@@ -520,9 +651,12 @@ int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const cha
 
 int carelog__chart_see(carelog__chart *q, carelog__chart *c)
 {
-	char *objects = carelog__strdupf("%s/objects", c->dir);
+	char *objects;
 	int rc;
-	if (objects == NULL)
+	/* q reads c's objects from disk: what c's journal holds goes there first */
+	if ((rc = carelog__chart_settle(c)) < 0)
+		return rc;
+	if ((objects = carelog__strdupf("%s/objects", c->dir)) == NULL)
 		return CARELOG_ENOMEM;
 	if ((rc = git_odb_add_disk_alternate(q->odb, objects)) < 0)
 		rc = carelog__git_fail(rc, "cannot set up the quarantine");
@@ -820,5 +954,8 @@ int carelog__chart_reopen(carelog__chart *c)
 	c->mempack = NULL;
 	if ((rc = git_repository_open_bare(&c->repo, c->dir)) < 0)
 		return carelog__git_fail(rc, "cannot reopen chart");
+	/* the journal's backend went with the odb: load the journal again */
+	c->jpack = NULL;
+	carelog__journal_forget(c);
 	return attach_mempack(c);
 }

@@ -91,8 +91,8 @@ int carelog__chart_create_temp(carelog__chart **out, carelog_store *s, const cha
 int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__chart *c);
 int carelog__chart_quarantine_accept(carelog__chart *c, carelog__chart *q);
 
-/* Lets temporary chart `q` read chart c's objects (an alternate), as a
- * quarantine does: for a bundle, whose chart is known only once its pack
+/* Lets temporary chart `q` read chart c's objects (an alternate; c's
+ * journal is folded first, under the store lock), as a quarantine does: for a bundle, whose chart is known only once its pack
  * has been read into `q`. */
 int carelog__chart_see(carelog__chart *q, carelog__chart *c);
 
@@ -147,6 +147,25 @@ int carelog__pack_insert(git_packbuilder *pb, const carelog__oids *l);
  * keeping pack sizes geometric (pack_maintain.c). */
 int carelog__chart_maintain(carelog__chart *c);
 
+
+/*
+ * Folds the chart's write-ahead journal (journal.h) into git: every
+ * entry's objects as one pack, then refs/heads/main moved to the journal's
+ * head (or, when a git push moved the ref meanwhile, to a merge of both, as
+ * sync merges), then the journal emptied. The store lock must be held.
+ * Nothing to do when the journal is empty.
+ */
+int carelog__chart_fold(carelog__chart *c);
+
+/* carelog__chart_fold under the store lock (taken and let go here). */
+int carelog__chart_settle(carelog__chart *c);
+
+/* merge.c (sync/, in the same library): the record-aware merge of commits
+ * `ours` and `theirs` as the changes (puts) to apply to ours's tree;
+ * *nputs may be 0 when theirs brings nothing new. Free the array with
+ * free(). */
+int carelog__merge_puts(carelog__put **puts, size_t *nputs, git_repository *repo, const git_oid *ours,
+	const git_oid *theirs);
 
 /* Closes and reopens the chart's repository, so that it sees packs another
  * process added or removed. */

@@ -5,6 +5,8 @@
 #ifndef CARELOG_STORE_INTERNAL_H
 #define CARELOG_STORE_INTERNAL_H
 
+#include <stdint.h>
+
 #include <git2.h>
 #include <sqlite3.h>
 
@@ -32,6 +34,20 @@ typedef struct carelog__chart {
 	size_t pending_bytes;
 	carelog__hlc clock;        /* this device's clock for the chart */
 	int clock_loaded;
+	struct carelog_store *store; /* the store that opened it; NULL for a temporary chart */
+
+	/* the write-ahead journal (journal.c) and what this handle loaded of it */
+	int journal_on;            /* single writes go through it (not on a clinic's served charts) */
+	int journaling;            /* carelog__chart_write is staging into it... */
+	git_oid jparent;           /* ...on this head */
+	int jmine;                 /* this handle appended: fold before closing */
+	int jfd;                   /* the file, -1 until it is needed */
+	uint64_t jgen;             /* its generation, 0 for none seen */
+	uint64_t jend, jsize;      /* end of the last good entry loaded; file size seen */
+	size_t jcount, jbytes;     /* entries loaded and their bytes */
+	git_oid jbase, jhead;      /* head before the first entry; after the last */
+	carelog__oids jobjs;       /* their objects, ... */
+	git_odb_backend *jpack;    /* ...held in this backend of the chart's odb */
 	struct carelog__chart *next;
 } carelog__chart;
 

@@ -68,12 +68,8 @@ typedef int (*carelog__valid_record_cb)(void *payload, const char *path, const g
 int carelog__validate_history_each(git_repository *repo, const char *patient, const git_oid *tip,
 	const git_oid *known, carelog__valid_record_cb each, void *payload);
 
-
-/* merge.c: the record-aware merge of commits `ours` and `theirs` as the
- * changes (puts) to apply to ours's tree; *nputs may be 0 when theirs
- * brings nothing new. Free the array with free(). */
-int carelog__merge_puts(carelog__put **puts, size_t *nputs, git_repository *repo, const git_oid *ours,
-	const git_oid *theirs);
+/* merge.c: carelog__merge_puts is declared in chart.h (the engine's
+ * journal fold merges with it too). */
 
 /* Reads a blob as a parsed record (NULL on any failure, error set). */
 json_t *carelog__blob_record(git_repository *repo, const git_oid *blob);

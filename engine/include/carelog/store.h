@@ -6,9 +6,19 @@
  * settings), `charts/<patient-id>.git` (one bare git repository per patient,
  * branch `main`, the record of truth) and `lock` (the writers' flock).
  *
- * Durability: a write returns 0 only after its git objects (one pack file and
- * its index) and then the chart's ref have been written and fsynced, with the
- * directories that name them. libgit2's fsync switch is process-wide, so
+ * Durability: a write returns 0 only once it is durable. On a device (a store
+ * whose role is not "clinic") a single write is appended to the chart's
+ * write-ahead journal (`charts/<patient-id>.git/carelog-journal`: the write's
+ * git objects and the head it moves to, checksummed) and fdatasynced: one
+ * flush. Every carelog handle, in any process, reads the journal, so the
+ * write is visible at once; git itself sees it when the journal is folded:
+ * its objects written as one pack and the ref moved (then the journal
+ * emptied), every 128 writes, before a sync or an import moves the chart,
+ * and when the handle that wrote is freed. A clinic's charts are served live
+ * by a git server, so there a write goes straight into git: its objects (one
+ * pack file and its index) and then the chart's ref written and fsynced,
+ * with the directories that name them; batch writes (imports) and syncs
+ * always do so. See docs/durability.md. libgit2's fsync switch is process-wide, so
  * carelog_store_open and carelog_store_init turn on GIT_OPT_ENABLE_FSYNC_GITDIR
  * for the whole process, and libgit2 stays initialised (reference-counted)
  * until the last store is freed. They also raise libgit2's (process-wide)
@@ -82,7 +92,13 @@ CARELOG_EXTERN(int) carelog_store_init(carelog_store **out, const char *path,
 CARELOG_EXTERN(int) carelog_store_open(carelog_store **out, const char *path,
 	const carelog_open_options *opts);
 
-/** Closes the store and frees it. carelog_store_free(NULL) does nothing. */
+/**
+ * Closes the store and frees it. The journal of every chart this handle
+ * wrote to is folded into git first (under the store lock, waiting as a
+ * write does); if that cannot be done the writes stay durable in the
+ * journal and the next writer folds them. Keeps the thread's last error.
+ * carelog_store_free(NULL) does nothing.
+ */
 CARELOG_EXTERN(void) carelog_store_free(carelog_store *s);
 
 /** The message of the last failed call on `s` ("" if none). Valid until the next call on `s`. */
