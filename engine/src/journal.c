@@ -197,6 +197,7 @@ int carelog__journal_refresh(carelog__chart *c)
 	c->jsize = (uint64_t)st.st_size;
 	if (c->jsize < HEADER_SIZE || pread_all(c->jfd, hdr, HEADER_SIZE, 0) < 0 || memcmp(hdr, "CLJ1", 4) != 0) {
 		unload(c); /* being created, or not a journal: nothing counts */
+		c->jgen = 0;
 		return 0;
 	}
 	if (get64(hdr + 8) != c->jgen) {
