@@ -301,6 +301,10 @@ int carelog__chart_maintain(carelog__chart *c)
 		if ((rc = list_packs(&packs, &n, pack_dir)) < 0 || n < PACKS_BEFORE_MERGE ||
 		    (k = packs_to_merge(packs, n)) == 0)
 			break;
+		/* the merge holds a delta window and the new pack in memory: start
+		 * it without what earlier work left in the chart's object cache */
+		if (!merged && (rc = carelog__chart_reopen(c)) < 0)
+			break;
 		if ((rc = merge_packs(c, objects_dir, pack_dir, packs, k)) < 0)
 			break;
 		merged = 1;
