@@ -44,14 +44,14 @@ static int add_and_commit(const char *dir, const char *what, const char *message
 	return 0;
 }
 
-/* Where a line goes in the work tree: <kind>/<YYYY-MM>/<id>.json as in a
+/* Where a line goes in the work tree: <kind>/<YYYY>/<MM>/<id>.json as in a
  * chart, or by line number when the line lacks one of them. */
 static void line_path(char *rel, size_t sz, char *subdir, size_t subsz, const char *line, size_t lineno)
 {
 	char id[64], kind[32], time[64];
 	if (bench_line_field(id, sizeof(id), line, "id") == 0 && bench_line_field(kind, sizeof(kind), line, "kind") == 0 &&
 	    bench_line_field(time, sizeof(time), line, "time") == 0 && strlen(time) >= 7) {
-		snprintf(subdir, subsz, "%s/%.7s", kind, time);
+		snprintf(subdir, subsz, "%s/%.4s/%.2s", kind, time, time + 5);
 		snprintf(rel, sz, "%s/%s.json", subdir, id);
 	} else {
 		snprintf(subdir, subsz, "records/%03zu", lineno / 1000);

@@ -14,7 +14,7 @@
 #include "record_id.h"
 #include "tree_diff.h"
 
-/* The id in a record path "<kind>/<YYYY-MM>/<id>.json"; 0 if not one. */
+/* The id in a record path "<kind>/<YYYY>/<MM>/<id>.json"; 0 if not one. */
 static int path_id(char id[CARELOG_ID_BUFSIZE], const char *path)
 {
 	const char *slash = strrchr(path, '/');

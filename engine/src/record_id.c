@@ -79,7 +79,7 @@ void carelog__record_path(char *out, size_t outsz, const char *kind, const char 
 	int64_t days = carelog__id_ms(id) / 86400000, y;
 	unsigned m, d;
 	carelog__civil_from_days(days, &y, &m, &d);
-	snprintf(out, outsz, "%s/%04lld-%02u/%s.json", kind, (long long)y, m, id);
+	snprintf(out, outsz, "%s/%04lld/%02u/%s.json", kind, (long long)y, m, id);
 }
 
 int carelog__record_path_id(char id[CARELOG_ID_BUFSIZE], const char *path)

@@ -25,13 +25,18 @@ int carelog__id_check(const char *id, const char *what);
 /* The time part of a valid id, in ms since the epoch. */
 int64_t carelog__id_ms(const char *id);
 
-/* The path of a record in its chart's tree: "<kind>/<YYYY-MM>/<id>.json",
- * the month taken from the id so that it never changes across versions.
+/* The path of a record in its chart's tree: "<kind>/<YYYY>/<MM>/<id>.json",
+ * the month taken from the id so that it never changes across versions. A
+ * year level keeps the trees a write rewrites small: with one directory per
+ * month under the kind, a kind of a 100,000-record chart held 643 entries
+ * (22 KB, rewritten by every write), and an incremental sync of the sync
+ * bench took 12.6-13.1 s and peaked at 94.6 MB against 9.2-9.4 s and 68 MB
+ * (bytes on the wire 5.89 MB against 5.57: one more tree per commit).
  * `out` must hold at least 64 bytes. */
 void carelog__record_path(char *out, size_t outsz, const char *kind, const char *id);
 
 /* Non-zero if `path` is the path of a record of a known kind
- * ("<kind>/<YYYY-MM>/<id>.json", the month of the id); copies the id. */
+ * ("<kind>/<YYYY>/<MM>/<id>.json", the month of the id); copies the id. */
 int carelog__record_path_id(char id[CARELOG_ID_BUFSIZE], const char *path);
 
 /* Non-zero if `path` is a conflict file, "conflicts/<id>/<40 hex>.json"

@@ -147,7 +147,7 @@ static int check_delta(const carelog__tree_change *d, void *payload)
 	int conflict = !record && carelog__conflict_path_id(id, path);
 
 	if (!record && !conflict)
-		return BAD(x, path, "not a record path (<kind>/<YYYY-MM>/<id>.json of a known kind, the month of the id)");
+		return BAD(x, path, "not a record path (<kind>/<YYYY>/<MM>/<id>.json of a known kind, the year and month of the id)");
 	switch (d->status) {
 	case GIT_DELTA_DELETED:
 		if (record)

@@ -25,7 +25,7 @@ C=$TMP/clone
 git clone -q "$STORE/charts/$P.git" "$C" || fail "git clone"
 git -C "$C" config user.email test@example.org
 git -C "$C" config user.name test
-DPATH=$(cd "$C" && ls dose/*/"$D".json)
+DPATH=$(cd "$C" && ls dose/*/*/"$D".json)
 push() { git -C "$C" commit -qam "$1" && git -C "$C" push -q origin main 2>/dev/null; }
 undo() { # reverts the last commit of the clone and pushes it
 	if git -C "$C" revert --no-edit HEAD >/dev/null && git -C "$C" push -q origin main 2>/dev/null; then
@@ -74,12 +74,12 @@ run check
 expect_ok
 
 section "a record at the wrong path"
-mkdir -p "$C/dose/2020-01"
-git -C "$C" mv "$DPATH" "dose/2020-01/$D.json"
+mkdir -p "$C/dose/2020/01"
+git -C "$C" mv "$DPATH" "dose/2020/01/$D.json"
 push "moved" || fail "git push"
 run check
 expect_rc 1
-expect_stderr_re "^carelog: check: $P: dose/2020-01/$D.json: .*belongs at $(ere_quote "$DPATH")"
+expect_stderr_re "^carelog: check: $P: dose/2020/01/$D.json: .*belongs at $(ere_quote "$DPATH")"
 undo
 run check
 expect_ok

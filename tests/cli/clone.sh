@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # A chart is an ordinary git repository: `git clone` checks out one file per
-# record at <kind>/<YYYY-MM>/<id>.json (the month of the id's time bits),
+# record at <kind>/<YYYY>/<MM>/<id>.json (the month of the id's time bits),
 # holding the record's current canonical JSON and a newline.
 source "$(dirname "$0")/lib.sh" "$@"
 
-# month_of ID: YYYY-MM of the id's first 48 bits (ms since the epoch), UTC
+# month_of ID: YYYY/MM of the id's first 48 bits (ms since the epoch), UTC
 month_of() {
 	local hex=${1:0:8}${1:9:4}
-	date -u -d "@$((16#$hex / 1000))" +%Y-%m
+	date -u -d "@$((16#$hex / 1000))" +%Y/%m
 }
 
 section "setup"
@@ -42,7 +42,7 @@ assert_eq "$(git -C "$TMP/clone" rev-list --count HEAD)" $((${#IDS[@]} + 2)) "on
 (cd "$TMP/clone" && find . -path ./.git -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort) >"$TMP/files"
 assert_eq "$(wc -l <"$TMP/files")" "${#IDS[@]}" "one file per record"
 
-section "one file per record, at kind/YYYY-MM/id.json, holding its current JSON"
+section "one file per record, at kind/YYYY/MM/id.json, holding its current JSON"
 for id in "${IDS[@]}"; do
 	run show "$id" --json
 	expect_ok

@@ -54,31 +54,33 @@ static void git_head(git_oid *out, const char *chart)
 	git_repository_free(repo);
 }
 
-/* Records in the tree git's ref names (what a git clone would get). */
+static int count_blob(const char *dir, const git_tree_entry *e, void *payload)
+{
+	(void)dir;
+	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+		(*(size_t *)payload)++;
+	return 0;
+}
+
+/* Records of `kind` in the tree git's ref names (what a git clone gets). */
 static size_t git_records(const char *chart, const char *kind)
 {
 	git_repository *repo = NULL;
 	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_tree_entry *months = NULL;
-	git_tree *mt = NULL;
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *e = NULL;
 	git_oid head;
 	size_t n = 0;
 	git_head(&head, chart);
 	assert_int_equal(git_repository_open_bare(&repo, chart), 0);
 	assert_int_equal(git_commit_lookup(&commit, repo, &head), 0);
 	assert_int_equal(git_commit_tree(&tree, commit), 0);
-	if (git_tree_entry_bypath(&months, tree, kind) == 0) {
-		assert_int_equal(git_tree_lookup(&mt, repo, git_tree_entry_id(months)), 0);
-		for (size_t i = 0; i < git_tree_entrycount(mt); i++) {
-			git_tree *month = NULL;
-			assert_int_equal(git_tree_lookup(&month, repo, git_tree_entry_id(git_tree_entry_byindex(mt, i))), 0);
-			n += git_tree_entrycount(month);
-			git_tree_free(month);
-		}
+	if (git_tree_entry_bypath(&e, tree, kind) == 0) {
+		assert_int_equal(git_tree_lookup(&sub, repo, git_tree_entry_id(e)), 0);
+		assert_int_equal(git_tree_walk(sub, GIT_TREEWALK_PRE, count_blob, &n), 0);
 	}
-	git_tree_free(mt);
-	git_tree_entry_free(months);
+	git_tree_free(sub);
+	git_tree_entry_free(e);
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_repository_free(repo);

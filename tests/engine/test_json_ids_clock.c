@@ -66,20 +66,20 @@ static void test_id_generate(void **state)
 	assert_int_equal(carelog__id_check(a, "id"), 0);
 
 	carelog__record_path(path, sizeof(path), "dose", a);
-	assert_int_equal(strncmp(path, "dose/2026-11/", 13), 0);
+	assert_int_equal(strncmp(path, "dose/2026/11/", 13), 0);
 	assert_string_equal(path + 13 + 36, ".json");
 	assert_int_equal(strncmp(path + 13, a, 36), 0);
 
 	/* the month comes from the id's time bits, in UTC */
 	assert_int_equal(carelog__id_generate(a, parse_ms("2026-12-31T23:59:59.999Z")), 0);
 	carelog__record_path(path, sizeof(path), "symptom", a);
-	assert_int_equal(strncmp(path, "symptom/2026-12/", 16), 0);
+	assert_int_equal(strncmp(path, "symptom/2026/12/", 16), 0);
 	assert_int_equal(carelog__id_generate(a, parse_ms("2027-01-01T00:30:00+01:00")), 0);
 	carelog__record_path(path, sizeof(path), "note", a);
-	assert_int_equal(strncmp(path, "note/2026-12/", 13), 0);
+	assert_int_equal(strncmp(path, "note/2026/12/", 13), 0);
 	assert_int_equal(carelog__id_generate(a, parse_ms("2024-02-29T12:00:00Z")), 0);
 	carelog__record_path(path, sizeof(path), "plan", a);
-	assert_int_equal(strncmp(path, "plan/2024-02/", 13), 0);
+	assert_int_equal(strncmp(path, "plan/2024/02/", 13), 0);
 }
 
 static void test_id_valid(void **state)
