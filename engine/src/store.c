@@ -159,12 +159,24 @@ out:
  * default and 60 MB with it (both under the 64 MB target). */
 #define TREE_CACHE_LIMIT ((size_t)1 << 20)
 
+/* libgit2 maps pack files in windows of 1 GiB and keeps up to 8 GiB mapped
+ * (64-bit defaults), and every page a walk touches stays resident: an
+ * incremental sync of a 100,000-record chart (the sync bench: push, fetch,
+ * merge) peaked at 68 MB RSS, 39 MB of it heap. With 4 MiB windows and at
+ * most 16 MiB mapped it peaked at 59.8 MB (three runs against two, same
+ * time: 7.94 / 8.48 s against 8.67 s), and a first sync of the chart took
+ * as long (6.65 / 9.97 s against 8.47 / 8.01 s, a noisy machine). */
+#define PACK_WINDOW_SIZE ((size_t)4 << 20)
+#define PACK_MAPPED_LIMIT ((size_t)16 << 20)
+
 static int git_up(void)
 {
 	if (git_libgit2_init() < 0)
 		return carelog__git_fail(-1, "cannot initialise libgit2");
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, TREE_CACHE_LIMIT);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, PACK_WINDOW_SIZE);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, PACK_MAPPED_LIMIT);
 	return 0;
 }
 

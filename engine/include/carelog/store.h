@@ -24,7 +24,10 @@
  * until the last store is freed. They also raise libgit2's (process-wide)
  * cache limit for one tree object from 4 KiB to 1 MiB (GIT_OPT_SET_CACHE_
  * OBJECT_LIMIT): a push re-reads every subtree of a kind for each new commit,
- * and a month's tree of records is larger than 4 KiB. The SQLite index is written with
+ * and a month's tree of records is larger than 4 KiB. And they map pack
+ * files in windows of 4 MiB, at most 16 MiB at a time (GIT_OPT_SET_MWINDOW_SIZE,
+ * GIT_OPT_SET_MWINDOW_MAPPED_LIMIT; libgit2's 64-bit defaults are 1 GiB and
+ * 8 GiB), which bounds what a walk over a large chart keeps resident. The SQLite index is written with
  * synchronous=NORMAL: it is derived from the charts and catches up from them
  * after a crash, so it needs no fsync of its own.
  *
