@@ -1,10 +1,12 @@
 /*
  * chart.c - opening, creating and writing charts (bare git repositories,
  * branch main). The write path: blobs, trees and the commit go into an
- * in-memory object backend (libgit2's mempack), leave it as one pack written
- * and fsynced by libgit2's indexer, then the ref moves by compare-and-swap
- * and is fsynced. Objects before ref: a crash at any instant leaves either
- * the old head or the new one, both complete.
+ * in-memory object backend (libgit2's mempack). A device's single write
+ * then goes into the chart's write-ahead journal (journal.c), folded into
+ * git now and then (carelog__chart_fold); any other write leaves the
+ * mempack as one fsynced pack, then the ref moves by compare-and-swap and
+ * is fsynced. Objects before ref: a crash at any instant leaves either the
+ * old head or the new one, both complete.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -92,8 +92,9 @@ int carelog__chart_quarantine(carelog__chart **out, carelog_store *s, carelog__c
 int carelog__chart_quarantine_accept(carelog__chart *c, carelog__chart *q);
 
 /* Lets temporary chart `q` read chart c's objects (an alternate; c's
- * journal is folded first, under the store lock), as a quarantine does: for a bundle, whose chart is known only once its pack
- * has been read into `q`. */
+ * journal is folded first, under the store lock), as a quarantine does:
+ * for a bundle, whose chart is known only once its pack has been read into
+ * `q`. */
 int carelog__chart_see(carelog__chart *q, carelog__chart *c);
 
 /* Removes temporary charts left by writers that died (the caller holds the
