@@ -893,13 +893,16 @@ out:
 int carelog__chart_versions(carelog__chart *c, const char *path, carelog__version_cb cb, void *payload)
 {
 	git_revwalk *walk = NULL;
-	git_oid commit_id, *seen = NULL;
+	git_oid commit_id, head, *seen = NULL;
 	size_t nseen = 0, cap = 0;
 	int rc;
 
+	/* from the chart's head, which may be the journal's, not the ref */
+	if ((rc = carelog__chart_head(&head, c)) < 0)
+		return rc;
 	if ((rc = git_revwalk_new(&walk, c->repo)) < 0 ||
 	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
-	    (rc = git_revwalk_push_ref(walk, CARELOG__REF)) < 0) {
+	    (rc = git_revwalk_push(walk, &head)) < 0) {
 		rc = carelog__git_fail(rc, "cannot walk the chart history");
 		goto out;
 	}

@@ -146,7 +146,9 @@ static void check_history(check_ctx *x)
 	git_revwalk *walk = NULL;
 	git_oid id;
 	int rc;
-	if (git_revwalk_new(&walk, x->c->repo) < 0 || git_revwalk_push_ref(walk, CARELOG__REF) < 0) {
+	/* from the chart's head: the journal's, when it holds unfolded writes */
+	if (carelog__chart_head(&id, x->c) < 0 || git_revwalk_new(&walk, x->c->repo) < 0 ||
+	    git_revwalk_push(walk, &id) < 0) {
 		problem(x, "history cannot be walked: %s", git_error_last() ? git_error_last()->message : "?");
 		git_revwalk_free(walk);
 		return;

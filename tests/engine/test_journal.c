@@ -121,6 +121,16 @@ static void check_clean(const char *store)
 	carelog_store_free(s);
 }
 
+/* After the writer closed: git holds `n` doses, the journal is back to its
+ * header, a rebuild from the chart finds them all, and check is clean. */
+static void expect_folded(const char *store, const char *chart, const char *journal, const char *patient, size_t n)
+{
+	assert_int_equal(git_records(chart, "dose"), n);
+	assert_int_equal(file_size(journal), 16);
+	assert_int_equal(timeline_from_chart(store, patient), n);
+	check_clean(store);
+}
+
 static void new_store(carelog_store **s, char *patient, const char *store, const char *role)
 {
 	carelog_init_options io = CARELOG_INIT_OPTIONS_INIT;
@@ -136,7 +146,7 @@ static void new_store(carelog_store **s, char *patient, const char *store, const
 static void test_folded_on_close_and_read_before(void **state)
 {
 	carelog_store *s = NULL, *s2 = NULL;
-	carelog_record_list *tl = NULL;
+	carelog_record_list *tl = NULL, *hist = NULL;
 	char patient[CARELOG_ID_BUFSIZE], store[4200], chart[4400], journal[4500];
 	git_oid before, after;
 	(void)state;
@@ -154,19 +164,20 @@ static void test_folded_on_close_and_read_before(void **state)
 	assert_true(file_size(journal) > 16);
 	assert_int_equal(git_records(chart, "dose"), 0);
 
-	/* another handle reads them (through the journal) */
+	/* another handle reads them: the timeline from the shared index, and a
+	 * record's history from the chart, whose head only the journal knows */
 	assert_int_equal(carelog_store_open(&s2, store, NULL), 0);
 	assert_int_equal(carelog_timeline(&tl, s2, patient, NULL), 0);
 	assert_int_equal(carelog_record_list_count(tl), 5);
+	assert_int_equal(carelog_record_history(&hist, s2, carelog_record_id(carelog_record_list_get(tl, 0))), 0);
+	assert_int_equal(carelog_record_list_count(hist), 1);
+	carelog_record_list_free(hist);
 	carelog_record_list_free(tl);
 	carelog_store_free(s2);
 
 	/* closing folds: git sees every write, the journal is empty */
 	carelog_store_free(s);
-	assert_int_equal(git_records(chart, "dose"), 5);
-	assert_int_equal(file_size(journal), 16);
-	assert_int_equal(timeline_from_chart(store, patient), 5);
-	check_clean(store);
+	expect_folded(store, chart, journal, patient, 5);
 }
 
 static void test_fold_when_full(void **state)
@@ -237,10 +248,7 @@ static void test_writer_dies_unfolded(void **state)
 	assert_int_equal(carelog_store_open(&s, store, NULL), 0);
 	log_doses(s, patient, 1, 10);
 	carelog_store_free(s);
-	assert_int_equal(git_records(chart, "dose"), 4);
-	assert_int_equal(file_size(journal), 16);
-	assert_int_equal(timeline_from_chart(store, patient), 4);
-	check_clean(store);
+	expect_folded(store, chart, journal, patient, 4);
 }
 
 static void test_push_under_the_journal(void **state)
