@@ -224,7 +224,10 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
 	    (rc = wp->commit(wp, &stats)) < 0) {
 		rc = carelog__git_fail(rc, "cannot write a pack");
-	} else if (name) {
+	} else {
+		c->packs_written++;
+	}
+	if (rc == 0 && name) {
 		/* a pack is named after its trailing checksum, as the indexer names it */
 		git_oid sum;
 		git_oid_fromraw(&sum, (const unsigned char *)pack.ptr + pack.size - GIT_OID_RAWSZ);
@@ -236,6 +239,20 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 	return rc;
 }
 
+/* Writes the objects of `l` as one pack through libgit2's packbuilder, with
+ * deltas, its delta search on `threads` threads (0: one per CPU). */
+static int pack_with_deltas(carelog__chart *c, const carelog__oids *l, unsigned int threads)
+{
+	git_packbuilder *pb = NULL;
+	int rc;
+	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0)
+		rc = carelog__git_fail(rc, "cannot start a pack");
+	else if ((git_packbuilder_set_threads(pb, threads), rc = carelog__pack_insert(pb, l)) == 0)
+		rc = carelog__pack_write(c, pb, NULL);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
 /* Writes the objects batch staging held back as one pack, then empties
  * the mempack. Through libgit2's packbuilder, with deltas, unlike a single
  * write's pack (pack_write.c): this pack is settled and kept as it is, and
@@ -244,20 +261,12 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
  * the sync bench's clone sent 26 MB against 15). */
 static int flush_pending(carelog__chart *c)
 {
-	git_packbuilder *pb = NULL;
-	int rc = 0;
-	if (c->pending.n) {
-		if ((rc = git_packbuilder_new(&pb, c->repo)) < 0)
-			rc = carelog__git_fail(rc, "cannot start a pack");
-		/* the delta search on every CPU (libgit2's threads, joined before
-		 * it returns): 100,000-record import, six alternating pairs on 2
-		 * cores, 7.42-9.57 s against 9.13-14.47 s with one thread, 3 MB
-		 * more peak RSS (43 MB). Merges after a sync keep one thread: their
-		 * memory is what bounds a phone's sync. */
-		else if ((git_packbuilder_set_threads(pb, 0), rc = carelog__pack_insert(pb, &c->pending)) == 0)
-			rc = carelog__pack_write(c, pb, NULL);
-		git_packbuilder_free(pb);
-	}
+	/* the delta search on every CPU (libgit2's threads, joined before it
+	 * returns, 0 = as many as CPUs): 100,000-record import, six
+	 * alternating pairs on 2 cores, 7.42-9.57 s against 9.13-14.47 s with
+	 * one thread, 3 MB more peak RSS (43 MB). Folds and merges after a
+	 * sync keep one thread: their memory is what bounds a phone's sync. */
+	int rc = c->pending.n ? pack_with_deltas(c, &c->pending, 0) : 0;
 	if (rc == 0) {
 		git_mempack_reset(c->mempack);
 		c->pending.n = c->pending_bytes = 0;
@@ -494,18 +503,6 @@ static int fold_merge(carelog__chart *c, const git_oid *ref, const git_oid *jhea
 	return rc < 0 ? rc : move_ref(c, &merged, ref);
 }
 
-static int pack_journal(carelog__chart *c)
-{
-	git_packbuilder *pb = NULL;
-	int rc;
-	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0)
-		rc = carelog__git_fail(rc, "cannot start a pack");
-	else if ((rc = carelog__pack_insert(pb, carelog__journal_objects(c))) == 0)
-		rc = carelog__pack_write(c, pb, NULL);
-	git_packbuilder_free(pb);
-	return rc;
-}
-
 int carelog__chart_fold(carelog__chart *c)
 {
 	git_oid jhead, jbase, ref;
@@ -517,7 +514,7 @@ int carelog__chart_fold(carelog__chart *c)
 		/* objects before the ref, as for any write; with deltas (the
 		 * packbuilder): a write rewrites the trees above its records, and
 		 * whole they made a chart of single writes four times as large */
-		if (attempt == 0 && (rc = pack_journal(c)) < 0)
+		if (attempt == 0 && (rc = pack_with_deltas(c, carelog__journal_objects(c), 1)) < 0)
 			return rc;
 		if ((rc = git_reference_name_to_id(&ref, c->repo, CARELOG__REF)) < 0)
 			return carelog__git_fail(rc, "cannot read the chart head");

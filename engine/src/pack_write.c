@@ -241,7 +241,8 @@ int carelog__pack_write_ids(carelog__chart *c, const git_oid *ids, size_t n)
 	}
 	if ((rc = move_into_place(tmp_idx, dir, hex, "idx")) < 0)
 		goto out;
-	rc = carelog__fsync_dir(dir);
+	if ((rc = carelog__fsync_dir(dir)) == 0)
+		c->packs_written++;
 out:
 	if (zok)
 		deflateEnd(&z);

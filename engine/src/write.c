@@ -401,6 +401,7 @@ static int commit_chart(size_t *written, carelog_batch *b, chart_job *j, const c
 	carelog__chart *c = NULL;
 	git_oid old, new_head;
 	char msg[128];
+	size_t packs;
 	int rc, exists = carelog__chart_exists(s, patient);
 
 	if (!exists) {
@@ -416,6 +417,7 @@ static int commit_chart(size_t *written, carelog_batch *b, chart_job *j, const c
 	}
 	if ((rc = carelog__chart_get(&c, s, patient)) < 0)
 		return rc;
+	packs = c->packs_written;
 	for (int attempt = 0;; attempt++) {
 		if ((rc = carelog__index_catchup(s, c)) < 0 || (rc = job_prepare(j, s, patient, 1)) < 0)
 			return rc;
@@ -433,8 +435,9 @@ static int commit_chart(size_t *written, carelog_batch *b, chart_job *j, const c
 	*written += j->nputs;
 	if ((rc = job_index(j, s, c, &old, &new_head)) < 0)
 		return rc;
-	/* the write is durable and indexed; compaction failing must not fail it */
-	if (carelog__chart_maintain(c) < 0)
+	/* the write is durable and indexed; compaction failing must not fail
+	 * it. A device's write that went into the journal added no pack. */
+	if (c->packs_written != packs && carelog__chart_maintain(c) < 0)
 		carelog_error_clear();
 	return 0;
 }
