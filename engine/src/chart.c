@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "pack_write.h"
 #include "error.h"
+#include "pack_background.h"
 #include "record_id.h"
 
 /* libgit2 keeps a ref's lock file for microseconds; one older than this was
@@ -50,6 +51,7 @@ static void chart_free(carelog__chart *c)
 {
 	if (c == NULL)
 		return;
+	carelog__bg_pack_abandon(c->bg);
 	carelog__journal_close(c);
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
@@ -212,7 +214,7 @@ static int add_new_trees(carelog__oids *l, git_tree *root, const carelog__put *p
 	return rc;
 }
 
-int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1])
+int carelog__pack_buf_write(git_odb *odb, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1])
 {
 	git_buf pack = { 0 };
 	git_odb_writepack *wp = NULL;
@@ -220,13 +222,10 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 	int rc;
 
 	if ((rc = git_packbuilder_write_buf(&pack, pb)) < 0 ||
-	    (rc = git_odb_write_pack(&wp, c->odb, NULL, NULL)) < 0 ||
+	    (rc = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
 	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
-	    (rc = wp->commit(wp, &stats)) < 0) {
+	    (rc = wp->commit(wp, &stats)) < 0)
 		rc = carelog__git_fail(rc, "cannot write a pack");
-	} else {
-		c->packs_written++;
-	}
 	if (rc == 0 && name) {
 		/* a pack is named after its trailing checksum, as the indexer names it */
 		git_oid sum;
@@ -236,6 +235,14 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 	if (wp)
 		wp->free(wp);
 	git_buf_dispose(&pack);
+	return rc;
+}
+
+int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1])
+{
+	int rc = carelog__pack_buf_write(c->odb, pb, name);
+	if (rc == 0)
+		c->packs_written++;
 	return rc;
 }
 
@@ -253,24 +260,56 @@ static int pack_with_deltas(carelog__chart *c, const carelog__oids *l, unsigned 
 	return rc;
 }
 
+/* Waits for the pack being written in the background, if any; once it is
+ * in place, the chart's odb is made to see it (the mempack lets go of its
+ * objects next). */
+static int bg_finish(carelog__chart *c)
+{
+	int rc, had = c->bg != NULL;
+	rc = carelog__bg_pack_finish(c->bg);
+	c->bg = NULL;
+	if (rc == 0 && had) {
+		c->packs_written++;
+		if ((rc = git_odb_refresh(c->odb)) < 0)
+			rc = carelog__git_fail(rc, "cannot see the new pack");
+	}
+	return rc;
+}
+
 /* Writes the objects batch staging held back as one pack, then empties
  * the mempack. Through libgit2's packbuilder, with deltas, unlike a single
  * write's pack (pack_write.c): this pack is settled and kept as it is, and
  * whole objects made an imported chart half as large again on disk and on
  * the wire to every clone (measured, 100,000 records: 33 MB against 20 MB;
- * the sync bench's clone sent 26 MB against 15). */
-static int flush_pending(carelog__chart *c)
+ * the sync bench's clone sent 26 MB against 15).
+ *
+ * `in_background`: while the import goes on (held_back), the pack is
+ * written on a thread of its own (pack_background.c), the trees and
+ * commits kept in the mempack for the next commits to build on; the next
+ * flush first waits for it. Otherwise (a ref is about to move, the chart
+ * is reopened) every pack is in place when this returns. */
+static int flush_pending(carelog__chart *c, int in_background)
 {
-	/* the delta search on every CPU (libgit2's threads, joined before it
-	 * returns, 0 = as many as CPUs): 100,000-record import, six
-	 * alternating pairs on 2 cores, 7.42-9.57 s against 9.13-14.47 s with
-	 * one thread, 3 MB more peak RSS (43 MB). Folds and merges after a
-	 * sync keep one thread: their memory is what bounds a phone's sync. */
-	int rc = c->pending.n ? pack_with_deltas(c, &c->pending, 0) : 0;
-	if (rc == 0) {
-		git_mempack_reset(c->mempack);
-		c->pending.n = c->pending_bytes = 0;
+	int rc = bg_finish(c);
+	if (rc < 0)
+		return rc;
+	if (c->pending.n == 0) {
+		if (!in_background)
+			git_mempack_reset(c->mempack); /* the trees a background pack left there are in it */
+		return 0;
 	}
+	if (in_background) {
+		rc = carelog__bg_pack_start(&c->bg, c->dir, c->odb, c->mempack, c->pending.ids, c->pending.n);
+	} else {
+		/* the delta search on every CPU (libgit2's threads, joined before
+		 * it returns, 0 = as many as CPUs). Folds and merges after a sync
+		 * keep one thread: their memory is what bounds a phone's sync. */
+		rc = pack_with_deltas(c, &c->pending, 0);
+		if (rc == 0)
+			git_mempack_reset(c->mempack);
+	}
+	if (rc == 0)
+		c->pending.n = c->pending_bytes = 0;
 	return rc;
 }
 
@@ -287,19 +326,21 @@ static int held_back(carelog__chart *c, size_t first)
 			c->pending_bytes += len;
 	}
 	if (c->pending.n >= CARELOG__PACK_SETTLED_OBJECTS || c->pending_bytes >= CARELOG__DEFER_MAX_BYTES)
-		return flush_pending(c);
+		return flush_pending(c, 1);
 	return 0;
 }
 
 int carelog__chart_defer(carelog__chart *c, int on)
 {
-	int rc = on ? 0 : flush_pending(c);
+	int rc = on ? 0 : flush_pending(c, 0);
 	c->defer = on;
 	return rc;
 }
 
 void carelog__chart_discard_pending(carelog__chart *c)
 {
+	carelog__bg_pack_abandon(c->bg); /* its pack, if written, names nothing reachable */
+	c->bg = NULL;
 	if (c->mempack)
 		git_mempack_reset(c->mempack);
 	c->pending.n = c->pending_bytes = 0;
@@ -745,6 +786,8 @@ void carelog__chart_discard_temp(carelog__chart *c)
 {
 	if (c == NULL)
 		return;
+	carelog__bg_pack_abandon(c->bg); /* before its directory goes */
+	c->bg = NULL;
 	remove_tree(c->dir);
 	chart_free(c);
 }

@@ -64,8 +64,9 @@ int carelog__chart_stage_parents(git_oid *commit, carelog__chart *c, const git_o
  * Batch staging (an import): with `on`, the objects of each staged commit
  * wait in memory and go out together, as one pack with deltas (libgit2's
  * packbuilder) once there are
- * CARELOG__PACK_SETTLED_OBJECTS of them (or CARELOG__DEFER_MAX_BYTES), and
- * always before a ref moves. The packs an import writes are then large
+ * CARELOG__PACK_SETTLED_OBJECTS of them (or CARELOG__DEFER_MAX_BYTES), on a
+ * thread of their own while staging goes on (pack_background.h), and
+ * always, every such thread joined, before a ref moves. The packs an import writes are then large
  * enough to be settled (never merged again) instead of being rewritten by
  * pack maintenance right after the import. Turning it off writes what waits.
  */
@@ -138,6 +139,9 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 
 /* Appends `id` to `l`: 0, or CARELOG_ENOMEM (set). */
 int carelog__oids_add(carelog__oids *l, const git_oid *id);
+/* Writes the packbuilder's pack and its index into `odb`'s pack directory
+ * (fsynced); `name` (may be NULL) receives the pack's checksum in hex. */
+int carelog__pack_buf_write(git_odb *odb, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1]);
 /* Adds every object of `l` to the packbuilder: 0, or a carelog error. */
 int carelog__pack_insert(git_packbuilder *pb, const carelog__oids *l);
 /* A pack of at least this many objects is settled: maintenance leaves it. */

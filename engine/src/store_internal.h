@@ -32,6 +32,7 @@ typedef struct carelog__chart {
 	int defer;                 /* staging a batch: objects wait in the mempack (chart.c) */
 	carelog__oids pending;     /* ...these, until enough for a settled pack or the ref moves */
 	size_t pending_bytes;
+	struct carelog__bg_pack *bg; /* ...the last of them being written as a pack (pack_background.c) */
 	size_t packs_written;      /* packs this handle added: maintenance looks only after a write added one */
 	carelog__hlc clock;        /* this device's clock for the chart */
 	int clock_loaded;

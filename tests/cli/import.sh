@@ -157,7 +157,7 @@ run_raw --store "$BIG" init --device big
 expect_ok
 run_raw --store "$BIG" import "$TMP/big.jsonl"
 expect_ok
-expect_out "20000"
+expect_stdout_eq "20000"
 small=0 packs=0
 for idx in "$BIG"/charts/*.git/objects/pack/pack-*.idx; do
 	packs=$((packs + 1))
@@ -172,5 +172,34 @@ for idx in "$BIG"/charts/*.git/objects/pack/pack-*.idx; do
 done
 run_raw --store "$BIG" check
 expect_ok
+P=$(basename "$BIG"/charts/*.git .git)
+check "git fsck finds every object of the imported chart" git --git-dir "$BIG/charts/$P.git" fsck --no-dangling
+check "git sees the 20,000 records" \
+	test "$(git --git-dir "$BIG/charts/$P.git" ls-tree -r main | grep -c '\.json$')" -eq 20000
+
+section "a large import refused at its last line: the packs written meanwhile publish nothing"
+# The packs of the first 8,192-object stretches are written on a thread of
+# their own while the import reads on; the bad last line fails it after
+# they are on disk: no chart, no index rows, nothing left in the way.
+FAILED=$TMP/failed
+cp "$TMP/big.jsonl" "$TMP/big-bad.jsonl"
+printf '%s\n' '{"kind":"dose","patient":"'"$P"'","time":"2026-11-22T08:00:00Z","drug":"x","amount":-1,"unit":"mg"}' \
+	>>"$TMP/big-bad.jsonl"
+run_raw --store "$FAILED" init --device failed
+expect_ok
+run_raw --store "$FAILED" import "$TMP/big-bad.jsonl"
+expect_usage "^carelog: line 20001: "
+check "no chart for the refused import" test "$(find "$FAILED/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
+run_raw --store "$FAILED" patient list --json
+expect_ok
+expect_json 'length' "0"
+run_raw --store "$FAILED" import "$TMP/big.jsonl"
+expect_ok
+expect_stdout_eq "20000"
+run_raw --store "$FAILED" check
+expect_ok
+check "the same chart as the first import's" \
+	test "$(git --git-dir "$FAILED/charts/$P.git" rev-parse 'main^{tree}')" = \
+	"$(git --git-dir "$BIG/charts/$P.git" rev-parse 'main^{tree}')"
 
 finish
