@@ -39,11 +39,21 @@ static int attach_mempack(carelog__chart *c)
 	int rc;
 	if ((rc = git_repository_odb(&c->odb, c->repo)) < 0)
 		return carelog__git_fail(rc, "cannot open chart objects");
-	if ((rc = git_mempack_new(&c->mempack)) < 0 ||
-	    (rc = git_odb_add_backend(c->odb, c->mempack, 1000)) < 0 ||
-	    (rc = git_mempack_new(&c->jpack)) < 0 ||
-	    (rc = git_odb_add_backend(c->odb, c->jpack, 999)) < 0)
+	/* the odb owns a backend once it is added, and frees it */
+	if ((rc = git_mempack_new(&c->mempack)) < 0)
 		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
+	if ((rc = git_odb_add_backend(c->odb, c->mempack, 1000)) < 0) {
+		c->mempack->free(c->mempack);
+		c->mempack = NULL;
+		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
+	}
+	if ((rc = git_mempack_new(&c->jpack)) < 0)
+		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
+	if ((rc = git_odb_add_backend(c->odb, c->jpack, 999)) < 0) {
+		c->jpack->free(c->jpack);
+		c->jpack = NULL;
+		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
+	}
 	return 0;
 }
 
@@ -205,6 +215,8 @@ static int add_new_trees(carelog__oids *l, git_tree *root, const carelog__put *p
 					rc = carelog__oids_add(l, git_tree_entry_id(e));
 				else if (rc == GIT_ENOTFOUND && puts[i].op == CARELOG__PUT_REMOVE)
 					rc = 0; /* the removal emptied (and so dropped) this directory */
+				else
+					rc = carelog__git_fail(rc, "cannot read a new tree");
 				git_tree_entry_free(e);
 			}
 			*slash = '/';
@@ -364,8 +376,13 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 	git_tree *root = NULL;
 	int rc;
 
-	if ((rc = carelog__oids_add(l, commit_id)) < 0 || (rc = git_tree_lookup(&root, c->repo, tree_id)) < 0 ||
-	    (rc = add_new_trees(l, root, puts, nputs)) < 0)
+	if ((rc = carelog__oids_add(l, commit_id)) < 0)
+		goto out;
+	if ((rc = git_tree_lookup(&root, c->repo, tree_id)) < 0) {
+		rc = carelog__git_fail(rc, "cannot read the new tree");
+		goto out;
+	}
+	if ((rc = add_new_trees(l, root, puts, nputs)) < 0)
 		goto out;
 	for (size_t i = 0; i < nputs && rc == 0; i++)
 		if (puts[i].op == CARELOG__PUT_DATA)
@@ -377,8 +394,6 @@ static int flush_objects(carelog__chart *c, const git_oid *commit_id, const git_
 out:
 	if (rc < 0 && c->defer)
 		l->n = first; /* a failed commit's objects are never written */
-	if (rc < 0 && rc != CARELOG_ENOMEM && rc != CARELOG_EIO)
-		rc = carelog__git_fail(rc, "cannot write the pack of new objects");
 	git_tree_free(root);
 	free(own.ids);
 	return rc;
@@ -523,7 +538,7 @@ int carelog__chart_publish(carelog__chart *c, const git_oid *commit, const git_o
 		return 0;
 	/* earlier single writes into git first (old_head may be the journal's
 	 * head), then objects before the ref */
-	if ((rc = carelog__chart_fold(c)) < 0 || (rc = carelog__chart_defer(c, 0)) < 0)
+	if ((rc = carelog__chart_defer(c, 0)) < 0 || (rc = carelog__chart_fold(c)) < 0)
 		return rc;
 	return move_ref(c, commit, old_head);
 }

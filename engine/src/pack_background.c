@@ -44,7 +44,7 @@ struct carelog__bg_pack {
 	unsigned char *data;
 	size_t len, cap;
 	int rc;                 /* the thread's result... */
-	char msg[512];          /* ...and its error message */
+	char msg[1024];         /* ...and its error message */
 };
 
 static void job_free(carelog__bg_pack *j)
@@ -105,7 +105,12 @@ static int write_pack(carelog__bg_pack *j)
 		rc = carelog__git_fail(rc, "cannot open the chart to write a pack");
 		goto out;
 	}
-	if ((rc = git_mempack_new(&mempack)) < 0 || (rc = git_odb_add_backend(odb, mempack, 1000)) < 0) {
+	if ((rc = git_mempack_new(&mempack)) < 0) {
+		rc = carelog__git_fail(rc, "cannot set up the pack's objects");
+		goto out;
+	}
+	if ((rc = git_odb_add_backend(odb, mempack, 1000)) < 0) {
+		mempack->free(mempack); /* the odb owns it only once added */
 		rc = carelog__git_fail(rc, "cannot set up the pack's objects");
 		goto out;
 	}
@@ -114,6 +119,9 @@ static int write_pack(carelog__bg_pack *j)
 		if ((rc = mempack->write(mempack, &j->objs[i].id, j->data + j->objs[i].off, j->objs[i].len,
 			     j->objs[i].type)) < 0)
 			rc = carelog__git_fail(rc, "cannot hold an object to pack");
+	/* the mempack has its own copies now: one copy less during the pack */
+	free(j->data);
+	j->data = NULL;
 	if (rc == 0 && (rc = git_packbuilder_new(&pb, repo)) < 0)
 		rc = carelog__git_fail(rc, "cannot start a pack");
 	if (rc == 0) {
@@ -125,9 +133,6 @@ static int write_pack(carelog__bg_pack *j)
 			if ((rc = git_packbuilder_insert(pb, &j->objs[i].id, NULL)) < 0)
 				rc = carelog__git_fail(rc, "cannot add an object to a pack");
 	}
-	/* the copies are in the mempack now */
-	free(j->data);
-	j->data = NULL;
 	if (rc == 0)
 		rc = carelog__pack_buf_write(odb, pb, NULL);
 out:

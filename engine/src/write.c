@@ -538,15 +538,23 @@ void carelog__batch_abort(carelog_batch *b)
 	json_object_clear(b->new_plans);
 }
 
-/* Moves each staged chart's ref (installing new charts), then records the
- * heads and commits the index. A chart whose ref moved meanwhile fails the
- * import with the others that were published left in place: each is a
- * complete commit, and the index, rolled back, catches up with them. */
+/* Writes every staged chart's objects, then moves each staged chart's ref
+ * (installing new charts), records the heads and commits the index. A
+ * chart whose ref moved meanwhile fails the import with the others that
+ * were published left in place: each is a complete commit, and the index,
+ * rolled back, catches up with them. */
 int carelog__batch_finish(carelog_batch *b)
 {
 	carelog_store *s = b->s;
 	int rc = 0;
 
+	/* every chart's objects in place before any ref moves: a pack that
+	 * fails (those of an import are written in the background) then fails
+	 * the import with nothing published */
+	for (staged *st = b->staged; st && rc == 0; st = st->next)
+		if (st->has_head && !(st->has_base && git_oid_equal(&st->head, &st->base)) &&
+		    (rc = carelog__chart_defer(st->c, 0)) < 0)
+			carelog__fail_prefix("chart %s", st->patient);
 	for (staged *st = b->staged; st && rc == 0; st = st->next) {
 		if (!st->has_head || (st->has_base && git_oid_equal(&st->head, &st->base)))
 			continue;

@@ -199,10 +199,10 @@ typedef struct {
  * importing the same file of records with ids twice writes nothing the
  * second time (a line without an id is a new record each time).
  *
- * A large import writes its packs (every 8,192 objects) on threads of its
- * own while it reads on: libgit2's delta search, on as many threads as
- * CPUs. All of them are joined before this returns; none touches `s` or
- * `in`. carelog_import_fhir does the same.
+ * A large import writes its packs (every 8,192 objects or 24 MiB of a
+ * chart) on threads of its own while it reads on: libgit2's delta search,
+ * on as many threads as CPUs. All of them are joined before this returns;
+ * none touches `s` or `in`.
  *
  * @param written receives how many records were written (may be NULL)
  * @param in      the input; read to its end
