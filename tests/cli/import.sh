@@ -123,6 +123,34 @@ expect_failure "^carelog: line 1: no patient $NEWP"
 expect_unchanged
 check "no chart for a patient of a rejected import" test ! -e "$STORE/charts/$NEWP.git"
 
+section "an invalid line anywhere, blank lines between: the line named, nothing written"
+# notes n (lines numbered from 1), every third line blank
+notes() { # COUNT TAG
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		if ((i % 3 == 0)); then echo; else
+			printf '{"kind":"note","patient":"%s","time":"2026-11-23T08:00:00Z","text":"%s %d"}\n' "$PA" "$2" "$i"
+		fi
+	done
+}
+for bad_at in 1 128 129 257 300; do
+	snapshot "$PA"
+	{ notes $((bad_at - 1)) "before $bad_at"; echo '{"kind":"note"'; notes 5 after; } >"$TMP/lines.jsonl"
+	run import "$TMP/lines.jsonl"
+	expect_usage "^carelog: line $bad_at is not valid JSON"
+	expect_unchanged
+done
+for n in 128 256 385; do
+	notes "$n" "lines $n" >"$TMP/lines.jsonl"
+	run import "$TMP/lines.jsonl"
+	expect_ok
+	expect_stdout_eq "$((n - n / 3))"
+done
+run timeline "$PA" --json
+expect_json '[.[] | select(.text // "" | startswith("lines 385 "))] | length' "257"
+expect_json '[.[] | select(.text // "" | startswith("before "))] | length' "0"
+snapshot "$PA"
+
 section "a line longer than 1 MiB is refused before it is read whole"
 # 64 MiB with no newline after a valid line: refused naming line 2, and the
 # reader stops at the cap (the whole line is never held in memory)
@@ -198,6 +226,10 @@ expect_ok
 expect_stdout_eq "20000"
 run_raw --store "$FAILED" check
 expect_ok
+# refused at its second line, the rest of the 20,000 never read
+sed '2s/"kind":/"colour":"red","kind":/' "$TMP/big.jsonl" >"$TMP/big-bad2.jsonl"
+run_raw --store "$FAILED" import "$TMP/big-bad2.jsonl"
+expect_usage "^carelog: line 2: unknown field 'colour'"
 check "the same chart as the first import's" \
 	test "$(git --git-dir "$FAILED/charts/$P.git" rev-parse 'main^{tree}')" = \
 	"$(git --git-dir "$BIG/charts/$P.git" rev-parse 'main^{tree}')"
