@@ -57,11 +57,13 @@ static int attach_mempack(carelog__chart *c)
 	return 0;
 }
 
+static void bg_abandon(carelog__chart *c);
+
 static void chart_free(carelog__chart *c)
 {
 	if (c == NULL)
 		return;
-	carelog__bg_pack_abandon(c->bg);
+	bg_abandon(c);
 	carelog__journal_close(c);
 	git_odb_free(c->odb);
 	git_repository_free(c->repo);
@@ -280,6 +282,8 @@ static int bg_finish(carelog__chart *c)
 	int rc, had = c->bg != NULL;
 	rc = carelog__bg_pack_finish(c->bg);
 	c->bg = NULL;
+	if (c->bg_turn && *c->bg_turn == c)
+		*c->bg_turn = NULL;
 	if (rc == 0 && had) {
 		c->packs_written++;
 		if ((rc = git_odb_refresh(c->odb)) < 0)
@@ -311,7 +315,17 @@ static int flush_pending(carelog__chart *c, int in_background)
 		return 0;
 	}
 	if (in_background) {
-		rc = carelog__bg_pack_start(&c->bg, c->dir, c->odb, c->mempack, c->pending.ids, c->pending.n);
+		/* one background pack per import at a time: an import of many
+		 * patients would otherwise hold a copy of every chart's window and
+		 * run a packbuilder for each at once (10 patients, 100,000
+		 * records: 120 MB peak RSS against 79 MB before the packs went to
+		 * the background, and no faster) */
+		carelog__chart *other = c->bg_turn ? *c->bg_turn : NULL;
+		if (other && other != c && (rc = bg_finish(other)) < 0)
+			return carelog__fail_prefix("chart %s", other->patient);
+		if ((rc = carelog__bg_pack_start(&c->bg, c->dir, c->odb, c->mempack, c->pending.ids, c->pending.n)) == 0 &&
+		    c->bg_turn)
+			*c->bg_turn = c;
 	} else {
 		/* the delta search on every CPU (libgit2's threads, joined before
 		 * it returns, 0 = as many as CPUs). Folds and merges after a sync
@@ -349,10 +363,22 @@ int carelog__chart_defer(carelog__chart *c, int on)
 	return rc;
 }
 
-void carelog__chart_discard_pending(carelog__chart *c)
+static void bg_abandon(carelog__chart *c)
 {
 	carelog__bg_pack_abandon(c->bg); /* its pack, if written, names nothing reachable */
 	c->bg = NULL;
+	if (c->bg_turn && *c->bg_turn == c)
+		*c->bg_turn = NULL;
+}
+
+void carelog__chart_share_background(carelog__chart *c, carelog__chart **turn)
+{
+	c->bg_turn = turn;
+}
+
+void carelog__chart_discard_pending(carelog__chart *c)
+{
+	bg_abandon(c);
 	if (c->mempack)
 		git_mempack_reset(c->mempack);
 	c->pending.n = c->pending_bytes = 0;
@@ -801,8 +827,7 @@ void carelog__chart_discard_temp(carelog__chart *c)
 {
 	if (c == NULL)
 		return;
-	carelog__bg_pack_abandon(c->bg); /* before its directory goes */
-	c->bg = NULL;
+	bg_abandon(c); /* before its directory goes */
 	remove_tree(c->dir);
 	chart_free(c);
 }

@@ -74,6 +74,11 @@ int carelog__chart_defer(carelog__chart *c, int on);
 /* Drops the objects waiting in memory (a batch given up) and leaves batch
  * staging. */
 void carelog__chart_discard_pending(carelog__chart *c);
+/* The charts of one import share `turn` (NULL: c stops sharing): at most
+ * one of them has a pack in the background at a time, and *turn names it
+ * (NULL: none). The owner of `turn` must see every sharing chart stop
+ * sharing, or freed, before `turn` goes. */
+void carelog__chart_share_background(carelog__chart *c, carelog__chart **turn);
 /* Moves the chart's ref from old_head (NULL: the chart has none yet) to
  * `commit`, fsynced, after writing any objects batch staging holds back.
  * CARELOG_EMOVED if the ref is no longer at old_head. */

@@ -33,6 +33,8 @@ typedef struct carelog__chart {
 	carelog__oids pending;     /* ...these, until enough for a settled pack or the ref moves */
 	size_t pending_bytes;
 	struct carelog__bg_pack *bg; /* ...the last of them being written as a pack (pack_background.c) */
+	struct carelog__chart **bg_turn; /* the chart of the same import whose pack is in the background
+	                                  * (at most one at a time), shared by its charts; NULL: none */
 	size_t packs_written;      /* packs this handle added: maintenance looks only after a write added one */
 	carelog__hlc clock;        /* this device's clock for the chart */
 	int clock_loaded;

@@ -48,6 +48,7 @@ struct carelog_batch {
 	json_t *new_patients;  /* id -> true: patients this batch creates */
 	json_t *new_plans;     /* id -> patient: plans this batch adds */
 	json_t *caught_up;     /* patient -> true: charts indexed up to date */
+	carelog__chart *bg_turn; /* the staged chart whose pack is in the background */
 };
 
 static const char *str(json_t *rec, const char *key)
@@ -474,6 +475,7 @@ static int start_staging(staged **out, carelog_batch *b, const char *patient)
 		st->is_new = 1;
 	}
 	carelog__chart_defer(st->c, 1);
+	carelog__chart_share_background(st->c, &b->bg_turn);
 	st->next = b->staged;
 	b->staged = st;
 	*out = st;
@@ -521,8 +523,10 @@ static void free_staged(carelog_batch *b)
 		staged *next = b->staged->next;
 		if (b->staged->is_new)
 			carelog__chart_discard_temp(b->staged->c);
-		else if (b->staged->c)
+		else if (b->staged->c) {
 			carelog__chart_discard_pending(b->staged->c); /* nothing waits unless the batch was given up */
+			carelog__chart_share_background(b->staged->c, NULL); /* the store keeps the chart */
+		}
 		free(b->staged);
 		b->staged = next;
 	}
