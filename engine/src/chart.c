@@ -289,7 +289,8 @@ static int bg_finish(carelog__chart *c)
 		if ((rc = git_odb_refresh(c->odb)) < 0)
 			rc = carelog__git_fail(rc, "cannot see the new pack");
 	}
-	return rc;
+	/* whichever chart's write finds out, the error names this one */
+	return rc < 0 ? carelog__fail_prefix("chart %s", c->patient) : rc;
 }
 
 /* Writes the objects batch staging held back as one pack, then empties
@@ -322,7 +323,7 @@ static int flush_pending(carelog__chart *c, int in_background)
 		 * the background, and no faster) */
 		carelog__chart *other = c->bg_turn ? *c->bg_turn : NULL;
 		if (other && other != c && (rc = bg_finish(other)) < 0)
-			return carelog__fail_prefix("chart %s", other->patient);
+			return rc;
 		if ((rc = carelog__bg_pack_start(&c->bg, c->dir, c->odb, c->mempack, c->pending.ids, c->pending.n)) == 0 &&
 		    c->bg_turn)
 			*c->bg_turn = c;
@@ -334,9 +335,10 @@ static int flush_pending(carelog__chart *c, int in_background)
 		if (rc == 0)
 			git_mempack_reset(c->mempack);
 	}
-	if (rc == 0)
-		c->pending.n = c->pending_bytes = 0;
-	return rc;
+	if (rc < 0)
+		return carelog__fail_prefix("chart %s", c->patient);
+	c->pending.n = c->pending_bytes = 0;
+	return 0;
 }
 
 /* Batch staging has just appended a commit's objects to c->pending from

@@ -556,9 +556,8 @@ int carelog__batch_finish(carelog_batch *b)
 	 * fails (those of an import are written in the background) then fails
 	 * the import with nothing published */
 	for (staged *st = b->staged; st && rc == 0; st = st->next)
-		if (st->has_head && !(st->has_base && git_oid_equal(&st->head, &st->base)) &&
-		    (rc = carelog__chart_defer(st->c, 0)) < 0)
-			carelog__fail_prefix("chart %s", st->patient);
+		if (st->has_head && !(st->has_base && git_oid_equal(&st->head, &st->base)))
+			rc = carelog__chart_defer(st->c, 0); /* its errors name the chart */
 	for (staged *st = b->staged; st && rc == 0; st = st->next) {
 		if (!st->has_head || (st->has_base && git_oid_equal(&st->head, &st->base)))
 			continue;

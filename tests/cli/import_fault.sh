@@ -34,6 +34,13 @@ for P in "${PATIENTS[@]}"; do
 	expect_ok
 done
 
+section "one patient: the chart's own next pack finds its failed one"
+"$FIX" --seed 5 --records 20000 --patients 1 --out "$TMP/one.jsonl" >/dev/null
+ONE=$(jq -r 'select(.kind == "patient") | .id' "$TMP/one.jsonl")
+faulty "$ONE" import "$TMP/one.jsonl"
+expect_failure "^carelog: chart $ONE: cannot open the chart to write a pack: injected failure"
+check "no chart was published" test "$(find "$STORE/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
+
 section "without the fault, the same file imports both charts"
 run import "$TMP/two.jsonl"
 expect_ok
