@@ -34,27 +34,30 @@
 #define STALE_REF_LOCK_SECONDS 2
 #define REF_LOCK_WAIT_MS 5000
 
+int carelog__odb_add_mempack(git_odb_backend **out, git_odb *odb, int priority)
+{
+	git_odb_backend *mempack = NULL;
+	int rc;
+	*out = NULL;
+	if ((rc = git_mempack_new(&mempack)) < 0)
+		return carelog__git_fail(rc, "cannot set up an in-memory object store");
+	/* the odb owns a backend once it is added, and frees it */
+	if ((rc = git_odb_add_backend(odb, mempack, priority)) < 0) {
+		mempack->free(mempack);
+		return carelog__git_fail(rc, "cannot set up an in-memory object store");
+	}
+	*out = mempack;
+	return 0;
+}
+
 static int attach_mempack(carelog__chart *c)
 {
 	int rc;
 	if ((rc = git_repository_odb(&c->odb, c->repo)) < 0)
 		return carelog__git_fail(rc, "cannot open chart objects");
-	/* the odb owns a backend once it is added, and frees it */
-	if ((rc = git_mempack_new(&c->mempack)) < 0)
-		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
-	if ((rc = git_odb_add_backend(c->odb, c->mempack, 1000)) < 0) {
-		c->mempack->free(c->mempack);
-		c->mempack = NULL;
-		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
-	}
-	if ((rc = git_mempack_new(&c->jpack)) < 0)
-		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
-	if ((rc = git_odb_add_backend(c->odb, c->jpack, 999)) < 0) {
-		c->jpack->free(c->jpack);
-		c->jpack = NULL;
-		return carelog__git_fail(rc, "cannot set up the chart's write buffer");
-	}
-	return 0;
+	if ((rc = carelog__odb_add_mempack(&c->mempack, c->odb, 1000)) < 0)
+		return rc;
+	return carelog__odb_add_mempack(&c->jpack, c->odb, 999);
 }
 
 static void bg_abandon(carelog__chart *c);

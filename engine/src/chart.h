@@ -144,6 +144,9 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 
 /* Appends `id` to `l`: 0, or CARELOG_ENOMEM (set). */
 int carelog__oids_add(carelog__oids *l, const git_oid *id);
+/* A new mempack (libgit2's in-memory backend) added to `odb` at
+ * `priority`; the odb owns and frees it. 0, or a carelog error. */
+int carelog__odb_add_mempack(git_odb_backend **out, git_odb *odb, int priority);
 /* Writes the packbuilder's pack and its index into `odb`'s pack directory
  * (fsynced); `name` (may be NULL) receives the pack's checksum in hex. */
 int carelog__pack_buf_write(git_odb *odb, git_packbuilder *pb, char name[GIT_OID_HEXSZ + 1]);

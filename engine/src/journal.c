@@ -183,7 +183,9 @@ bad:
 	return 0;
 }
 
-int carelog__journal_refresh(carelog__chart *c)
+/* carelog__journal_refresh's reading: what the file holds beyond what this
+ * handle loaded. */
+static int journal_read(carelog__chart *c)
 {
 	unsigned char hdr[HEADER_SIZE], *buf;
 	struct stat st;
@@ -218,6 +220,22 @@ int carelog__journal_refresh(carelog__chart *c)
 	c->jend += at;
 	free(buf);
 	return 0;
+}
+
+int carelog__journal_refresh(carelog__chart *c)
+{
+	carelog_store *s = c->store;
+	int rc;
+
+	/* Only a holder of the store lock appends to or empties the journal:
+	 * a handle that holds it and has read the journal since taking it has
+	 * read all of it (a single write asked five times: catch-up, checks,
+	 * head, the write itself). */
+	if (s && s->lock_depth > 0 && c->jepoch == s->lock_epoch)
+		return 0;
+	if ((rc = journal_read(c)) == 0 && s && s->lock_depth > 0)
+		c->jepoch = s->lock_epoch;
+	return rc;
 }
 
 int carelog__journal_head(git_oid *head, git_oid *base, const carelog__chart *c)
@@ -367,6 +385,7 @@ void carelog__journal_forget(carelog__chart *c)
 {
 	unload(c);
 	c->jgen = 0;
+	c->jepoch = 0; /* read it again, whole */
 }
 
 void carelog__journal_close(carelog__chart *c)

@@ -29,7 +29,9 @@
 /* Loads the entries other processes (or an earlier handle) appended since
  * the last call, their objects into the chart's journal backend. Entries of
  * an emptied journal are forgotten. Stops quietly at a torn or damaged
- * entry (a write that was never acknowledged). 0, or a carelog error. */
+ * entry (a write that was never acknowledged). Reads the file once per
+ * hold of the store lock: while the caller holds it, nobody else writes
+ * the journal. 0, or a carelog error. */
 int carelog__journal_refresh(carelog__chart *c);
 
 /* Non-zero if the loaded journal has entries; *head receives the last

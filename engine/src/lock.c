@@ -62,6 +62,7 @@ int carelog__lock(carelog_store *s)
 			"store %s is busy: another writer held its lock for %d ms; try again", s->path, waited);
 	}
 	s->lock_depth = 1;
+	s->lock_epoch++;
 	return 0;
 }
 

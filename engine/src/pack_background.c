@@ -5,7 +5,7 @@
  * Why a thread: an import's packs go through libgit2's packbuilder, whose
  * delta search keeps chart packs small (a 100,000-record import: 20 MB with
  * deltas, 31 MB without) but cost 3.97 s of a 9.91 s import during which
- * the import itself waited (measured, 14 packs). On a second thread the
+ * the import itself waited (measured, 13 packs). On a second thread the
  * import goes on parsing, checking, staging and indexing the next records
  * meanwhile.
  *
@@ -105,15 +105,8 @@ static int write_pack(carelog__bg_pack *j)
 		rc = carelog__git_fail(rc, "cannot open the chart to write a pack");
 		goto out;
 	}
-	if ((rc = git_mempack_new(&mempack)) < 0) {
-		rc = carelog__git_fail(rc, "cannot set up the pack's objects");
+	if ((rc = carelog__odb_add_mempack(&mempack, odb, 1000)) < 0)
 		goto out;
-	}
-	if ((rc = git_odb_add_backend(odb, mempack, 1000)) < 0) {
-		mempack->free(mempack); /* the odb owns it only once added */
-		rc = carelog__git_fail(rc, "cannot set up the pack's objects");
-		goto out;
-	}
 	/* the ids came with the objects from the chart's own mempack */
 	for (size_t i = 0; i < j->n && rc == 0; i++)
 		if ((rc = mempack->write(mempack, &j->objs[i].id, j->data + j->objs[i].off, j->objs[i].len,

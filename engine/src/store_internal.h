@@ -47,6 +47,7 @@ typedef struct carelog__chart {
 	int jmine;                 /* this handle appended: fold before closing */
 	int jfd;                   /* the file, -1 until it is needed */
 	uint64_t jgen;             /* its generation, 0 for none seen */
+	unsigned long jepoch;      /* the store lock's hold in which it was last read whole (0: none) */
 	uint64_t jend, jsize;      /* end of the last good entry loaded; file size seen */
 	size_t jcount, jbytes;     /* entries loaded and their bytes */
 	git_oid jbase, jhead;      /* head before the first entry; after the last */
@@ -72,6 +73,7 @@ struct carelog_store {
 	int txn_doomed;            /* an inner one rolled back: the outer must too */
 	int lock_fd;
 	int lock_depth;
+	unsigned long lock_epoch;  /* counts the times the lock was taken (lock.c) */
 	int lock_timeout_ms;
 	carelog__chart *charts;    /* open charts, opened on first use */
 
