@@ -6,10 +6,15 @@
  * canonical record of this chart's patient with the id (and kind) its path
  * names. Records are never deleted, and a history with a root of its own is
  * not this chart's.
+ *
+ * The walk and the path rules run on the caller's thread; each blob's check
+ * is validate_blob.c's, on this thread or, for a large history being
+ * indexed as it is checked (a first sync), on validate_pool.c's threads.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "json_canon.h"
@@ -17,6 +22,7 @@
 #include "record_schema.h"
 #include "sync_internal.h"
 #include "tree_diff.h"
+#include "validate.h"
 
 #include "carelog/sync.h"
 
@@ -48,13 +54,19 @@ json_t *carelog__blob_record(git_repository *repo, const git_oid *blob_id)
 	return rec;
 }
 
+/* Below this many blobs a history is checked on the caller's thread alone:
+ * threads are not worth starting for an incremental sync's few records. */
+#define POOL_AFTER 512
+
 typedef struct {
 	git_repository *repo;
 	const char *patient;
 	git_tree *tree;          /* the commit's tree, to find a conflict's record */
 	carelog__valid_record_cb each; /* told of every record blob accepted, or NULL */
 	void *payload;
-	int each_rc;             /* what `each` failed with: its own error, not a refusal */
+	int check_failed;        /* the error came from a blob's check or from `each`: told as it is */
+	size_t blobs;            /* blobs checked so far */
+	carelog__check_pool *pool; /* checking threads, once the history proved large */
 	char commit[GIT_OID_HEXSZ + 1];
 	char why[512];
 } check_ctx;
@@ -66,75 +78,92 @@ static int bad_path(check_ctx *x, const char *path)
 	return carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: %s: %s", x->commit, path, x->why);
 }
 
+/* A blob's check is over (on this thread or another): its failure becomes
+ * this thread's error, or `each` hears of the record it accepted. */
+static int take_back(check_ctx *x, carelog__blob_check *b)
+{
+	int rc = b->rc;
+
+	if (rc < 0) {
+		if (b->msg[0] != '\0') /* checked on another thread */
+			carelog__fail(rc, "%s", b->msg);
+		x->check_failed = 1;
+		return rc;
+	}
+	if (x->each && !b->conflict && (rc = x->each(x->payload, b->path, &b->blob, b->rec, b->text, b->len)) < 0) {
+		x->check_failed = 1;
+		return rc;
+	}
+	return 0;
+}
+
+/* Takes back the pool's finished checks, oldest first; all of them,
+ * waiting for each, if `all`. */
+static int take_back_done(check_ctx *x, int all)
+{
+	carelog__blob_check *b;
+	int rc = 0;
+
+	while (rc == 0 && (b = carelog__check_pool_oldest(x->pool, all)) != NULL) {
+		rc = take_back(x, b);
+		carelog__check_pool_release(x->pool);
+	}
+	return rc;
+}
+
+/* Once a history has shown itself large, and the caller indexes what it
+ * accepts (carelog__validate_history_each: every object is on disk in
+ * the repository's own directory), its blobs are checked on a thread per
+ * CPU but one, while this one walks and indexes (busy itself: on 2 CPUs,
+ * a first sync of 100,000 records took as long with two checking threads
+ * as with one). Any failure to start them leaves the check on this
+ * thread. */
+static void maybe_start_pool(check_ctx *x)
+{
+	long cpus;
+
+	if (x->each == NULL || x->blobs != POOL_AFTER || (cpus = sysconf(_SC_NPROCESSORS_ONLN)) < 2)
+		return;
+	x->pool = carelog__check_pool_start(git_repository_path(x->repo), x->patient, (int)(cpus - 1));
+}
+
 /* The blob at `path` must be a valid record of the patient, canonical, with
  * id `id` (and, for a conflict file, the kind of the record it shadows). */
 static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, const char *id, int conflict)
 {
-	git_odb *odb = NULL;
-	git_odb_object *obj = NULL;
-	git_object_t type;
-	size_t size;
-	json_t *rec = NULL;
+	carelog__blob_check one, *b;
 	int rc;
 
-	if ((rc = git_repository_odb(&odb, x->repo)) < 0)
-		return carelog__git_fail(rc, "cannot open chart objects");
-	rc = git_odb_read_header(&size, &type, odb, blob_id);
-	if (rc < 0) {
-		rc = BAD(x, path, "object %.12s is missing", git_oid_tostr_s(blob_id));
-		goto out;
-	}
-	if (type != GIT_OBJECT_BLOB) {
-		rc = BAD(x, path, "not a file");
-		goto out;
-	}
-	if (size > CARELOG__MAX_RECORD_BYTES) {
-		rc = BAD(x, path, "%zu bytes, more than a record may hold (%d)", size, CARELOG__MAX_RECORD_BYTES);
-		goto out;
-	}
-	if ((rc = git_odb_read(&obj, odb, blob_id)) < 0) {
-		rc = BAD(x, path, "cannot be read");
-		goto out;
-	}
-	if ((rc = carelog__record_from_file(&rec, git_odb_object_data(obj), git_odb_object_size(obj))) < 0) {
-		if (rc != CARELOG_ENOMEM)
-			rc = BAD(x, path, "%s", carelog_error_last()->message);
-		goto out;
-	}
-	if (strcmp(json_string_value(json_object_get(rec, "id")), id) != 0) {
-		rc = BAD(x, path, "holds record %s, not %s", json_string_value(json_object_get(rec, "id")), id);
-		goto out;
-	}
-	if (strcmp(json_string_value(json_object_get(rec, "patient")), x->patient) != 0) {
-		rc = BAD(x, path, "a record of patient %s in the chart of %s",
-			json_string_value(json_object_get(rec, "patient")), x->patient);
-		goto out;
-	}
-	char want[128];
-	carelog__record_path(want, sizeof(want), json_string_value(json_object_get(rec, "kind")), id);
-	if (!conflict && strcmp(want, path) != 0) {
-		rc = BAD(x, path, "holds a %s record, which belongs at %s",
-			json_string_value(json_object_get(rec, "kind")), want);
-		goto out;
-	}
-	if (conflict) {
-		git_tree_entry *e = NULL;
-		if (git_tree_entry_bypath(&e, x->tree, want) < 0) {
-			rc = BAD(x, path, "a conflicting version of a record the chart does not hold as %s", want);
-			goto out;
+	if (strlen(path) >= sizeof(b->path))
+		return BAD(x, path, "a path too long to be a record's");
+	x->blobs++;
+	maybe_start_pool(x);
+	if (x->pool == NULL) {
+		b = &one;
+		memset(b, 0, sizeof(*b));
+	} else {
+		/* the ring is full: wait for the oldest check to come back */
+		while ((b = carelog__check_pool_slot(x->pool)) == NULL) {
+			rc = take_back(x, carelog__check_pool_oldest(x->pool, 1));
+			carelog__check_pool_release(x->pool);
+			if (rc < 0)
+				return rc;
 		}
-		git_tree_entry_free(e);
 	}
-	/* the record file is one line and its newline (carelog__record_from_file) */
-	if (x->each && !conflict &&
-	    (rc = x->each(x->payload, path, blob_id, rec, git_odb_object_data(obj), git_odb_object_size(obj) - 1)) < 0)
-		x->each_rc = rc;
-	else
-		rc = 0;
-out:
-	json_decref(rec);
-	git_odb_object_free(obj);
-	git_odb_free(odb);
+	memcpy(b->commit, x->commit, sizeof(b->commit));
+	strcpy(b->path, path);
+	snprintf(b->id, sizeof(b->id), "%s", id);
+	git_oid_cpy(&b->blob, blob_id);
+	git_oid_cpy(&b->tree, git_tree_id(x->tree));
+	b->conflict = conflict;
+	b->keep = x->each != NULL && !conflict;
+	if (x->pool) {
+		carelog__check_pool_submit(x->pool);
+		return take_back_done(x, 0);
+	}
+	carelog__blob_check_run(x->repo, x->patient, b);
+	rc = take_back(x, b);
+	carelog__blob_check_clear(b);
 	return rc;
 }
 
@@ -185,7 +214,7 @@ static int check_commit(check_ctx *x, git_commit *commit)
 		goto out;
 	}
 	rc = carelog__tree_diff(x->repo, parent ? git_commit_tree_id(parent) : NULL, git_tree_id(x->tree), check_delta, x);
-	if (rc < 0 && x->each_rc == 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
+	if (rc < 0 && !x->check_failed && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
 		rc = carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: cannot read its tree: %s", x->commit,
 			carelog_error_last()->message);
 out:
@@ -195,11 +224,33 @@ out:
 	return rc;
 }
 
+/* The walk is over with `rc`: the checks still out come back, in order.
+ * A failure the walk met on this thread (a bad path, a missing tree) comes
+ * after them in walk order, so an earlier blob's failure is the one told. */
+static int finish_pool(check_ctx *x, int rc)
+{
+	char msg[1024];
+	int code = carelog__last_code(), taken;
+
+	if (rc == 0) {
+		rc = take_back_done(x, 1);
+	} else if (!x->check_failed) {
+		snprintf(msg, sizeof(msg), "%s", carelog_error_last()->message);
+		if ((taken = take_back_done(x, 1)) < 0)
+			rc = taken;
+		else
+			carelog__fail(code, "%s", msg);
+	}
+	carelog__check_pool_stop(x->pool);
+	x->pool = NULL;
+	return rc;
+}
+
 int carelog__validate_history_each(git_repository *repo, const char *patient, const git_oid *tip,
 	const git_oid *known, carelog__valid_record_cb each, void *payload)
 {
 	git_revwalk *walk = NULL;
-	check_ctx x = { repo, patient, NULL, each, payload, 0, "", "" };
+	check_ctx x = { repo, patient, NULL, each, payload, 0, 0, NULL, "", "" };
 	git_oid id;
 	size_t roots = 0;
 	int rc;
@@ -232,9 +283,11 @@ int carelog__validate_history_each(git_repository *repo, const char *patient, co
 	}
 	if (rc == GIT_ITEROVER)
 		rc = 0;
-	else if (rc < 0 && x.each_rc == 0 && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
+	else if (rc < 0 && !x.check_failed && carelog__last_code() != CARELOG_EREMOTE && rc != CARELOG_ENOMEM)
 		rc = carelog__fail(CARELOG_EREMOTE, "refused: the received history cannot be walked: %s",
 			git_error_last() ? git_error_last()->message : "?");
+	if (x.pool)
+		rc = finish_pool(&x, rc);
 out:
 	git_revwalk_free(walk);
 	return rc;

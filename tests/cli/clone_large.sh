@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# A first sync of a large chart: past 512 blobs its history's records are
+# checked on threads of their own (sync/src/validate_pool.c) while the
+# syncing thread walks the commits and indexes what they accepted. The
+# clone must index every record as the store that wrote them does, and a
+# bad record deep in a large history must be refused with the message a
+# check on one thread gives: the first bad one in walk order, even when a
+# later one, or a bad path the walking thread meets itself, fails first.
+source "$(dirname "$0")/lib.sh" "$@"
+FIX=${CARELOG_FIXTURES:?CARELOG_FIXTURES must name the carelog-fixtures program}
+
+section "setup: a clinic chart of 3,000 records"
+"$FIX" --seed 7 --records 3000 --patients 1 --out "$TMP/c.jsonl" >/dev/null
+CLINIC=$TMP/clinic
+run_raw --store "$CLINIC" init --device clinic
+expect_ok
+run_raw --store "$CLINIC" import "$TMP/c.jsonl"
+expect_ok
+expect_stdout_eq "3000"
+P=$(basename "$CLINIC"/charts/*.git .git)
+check "one chart" test -d "$CLINIC/charts/$P.git"
+
+section "a first sync indexes every record as the clinic has it"
+PHONE=$TMP/phone
+run_raw --store "$PHONE" init --device phone
+expect_ok
+run_raw --store "$PHONE" remote add clinic "$CLINIC/charts"
+expect_ok
+run_raw --store "$PHONE" sync clinic --patient "$P" --json
+expect_ok
+expect_json '.[0].received' "3000"
+for s in "$CLINIC" "$PHONE"; do
+	"$CL" --store "$s" timeline "$P" --json >"$TMP/timeline.$(basename "$s")" 2>&1
+done
+check "timeline --json of the phone = the clinic's" cmp -s "$TMP/timeline.clinic" "$TMP/timeline.phone"
+assert_eq "$(jq length "$TMP/timeline.phone")" "$(jq length "$TMP/timeline.clinic")" "timeline entries"
+check "the timeline is not empty" test "$(jq length "$TMP/timeline.phone")" -gt 2000
+assert_eq "$(git --git-dir "$PHONE/charts/$P.git" rev-parse main)" \
+	"$(git --git-dir "$CLINIC/charts/$P.git" rev-parse main)" "the phone's head = the clinic's"
+run_raw --store "$PHONE" check
+expect_ok
+# the index answers the same once rebuilt from the chart alone
+rm "$PHONE/carelog.db"
+"$CL" --store "$PHONE" timeline "$P" --json >"$TMP/timeline.rebuilt" 2>&1
+check "timeline --json after a rebuild = the clone's" cmp -s "$TMP/timeline.phone" "$TMP/timeline.rebuilt"
+
+# rogue_root NAME: one root commit holding the work tree as it is now,
+# pushed as the rogue remote's main; its id is left in ROOT.
+ROGUE=$TMP/rogue
+mkdir -p "$ROGUE" && git clone -q --bare "$CLINIC/charts/$P.git" "$ROGUE/$P.git"
+W=$TMP/work
+git clone -q "$ROGUE/$P.git" "$W" 2>/dev/null
+G() { git -C "$W" -c user.name=M -c user.email=m@x "$@"; }
+rogue_root() {
+	G add -A
+	ROOT=$(G commit-tree -m "$1" "$(G write-tree)")
+	G push -q -f origin "$ROOT:refs/heads/main" 2>/dev/null
+}
+# pretty FILE...: the files rewritten as indented JSON (valid, not canonical)
+pretty() {
+	local f
+	for f in "$@"; do
+		jq . "$W/$f" >"$W/$f.tmp" && mv "$W/$f.tmp" "$W/$f"
+	done
+}
+# refused REGEX: a store without the chart refuses the rogue's, naming it,
+# and keeps nothing of it: no chart, no patient, the index as it was
+NEW=0
+refused() {
+	NEW=$((NEW + 1))
+	local s=$TMP/new$NEW
+	run_raw --store "$s" init --device "new$NEW"
+	expect_ok
+	run_raw --store "$s" remote add rogue "$ROGUE"
+	expect_ok
+	STORE=$s snapshot "$P"
+	run_raw --store "$s" sync rogue --patient "$P"
+	expect_rc 1
+	expect_stderr_re "$1"
+	STORE=$s expect_unchanged
+	check "no chart directory" test ! -e "$s/charts/$P.git"
+	run_raw --store "$s" patient list --json
+	expect_json 'length' "0"
+	run_raw --store "$s" check
+	expect_ok
+}
+mapfile -t FILES < <(G ls-tree -r --name-only HEAD)
+check "the chart holds 3,000 files" test "${#FILES[@]}" -eq 3000
+
+section "a bad record deep in one large commit: the first of two is named"
+# files 2,500 and 2,900 in tree order (the walk's order), both well past
+# the 512 blobs checked before the threads start
+F1=${FILES[2499]} F2=${FILES[2899]}
+pretty "$F1" "$F2"
+rogue_root "two bad records"
+refused "refused: commit ${ROOT:0:12}: $(ere_quote "$F1"): record is not in canonical form"
+G reset -q --hard
+
+section "a bad record, then a bad path the walking thread meets itself"
+# the path check runs on the walking thread and may meet junk/ while the
+# record's check is still out on another thread: the record comes first
+# in walk order (symptom/... < zzz/...) and must be the one named
+N=${#FILES[@]}
+F1=${FILES[$((N - 3))]}
+pretty "$F1"
+mkdir -p "$W/zzz" && echo '{"x":1}' >"$W/zzz/evil.json"
+rogue_root "a bad record and junk"
+refused "refused: commit ${ROOT:0:12}: $(ere_quote "$F1"): record is not in canonical form"
+G reset -q --hard
+
+section "a bad path alone, late in a large commit"
+mkdir -p "$W/zzz" && echo '{"x":1}' >"$W/zzz/evil.json"
+rogue_root "junk"
+refused "refused: commit ${ROOT:0:12}: zzz/evil.json: not a record path"
+G reset -q --hard
+
+section "a record of another patient in a later commit of a large history"
+F1=${FILES[1500]}
+sed -i "s/\"patient\":\"$P\"/\"patient\":\"0194f3a2-7c1d-7e55-8a10-3b2c4d5e6f70\"/" "$W/$F1"
+G commit -qam "another patient's"
+G push -q -f origin "HEAD:refs/heads/main" 2>/dev/null
+BAD=$(G rev-parse HEAD)
+refused "refused: commit ${BAD:0:12}: $(ere_quote "$F1"): a record of patient 0194f3a2"
+
+finish
