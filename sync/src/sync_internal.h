@@ -63,10 +63,9 @@ int carelog__validate_history(git_repository *repo, const char *patient, const g
  * parsed record and text (`len` bytes, the newline left out, not
  * NUL-terminated). A negative return stops the walk and is returned as it
  * is, its error kept (a local failure, not a refusal). `each` runs on the
- * caller's thread, in walk order; a large history's blobs are checked
- * meanwhile on threads that open the repository from its directory
- * (validate_pool.c), so every object must be on disk there, as in a
- * temporary chart a fetch or a bundle filled. */
+ * caller's thread, in walk order (a large history's records are checked
+ * meanwhile on threads of validate_pool.c's, which make no libgit2 call
+ * but reading the bytes of blobs this thread read). */
 typedef int (*carelog__valid_record_cb)(void *payload, const char *path, const git_oid *blob, json_t *rec,
 	const char *text, size_t len);
 int carelog__validate_history_each(git_repository *repo, const char *patient, const git_oid *tip,

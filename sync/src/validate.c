@@ -7,9 +7,9 @@
  * names. Records are never deleted, and a history with a root of its own is
  * not this chart's.
  *
- * The walk and the path rules run on the caller's thread; each blob's check
- * is validate_blob.c's, on this thread or, for a large history being
- * indexed as it is checked (a first sync), on validate_pool.c's threads.
+ * The walk, the path rules and reading the blobs run on the caller's
+ * thread; checking each record read is validate_blob.c's, on this thread
+ * or, past POOL_AFTER blobs, on validate_pool.c's threads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +90,9 @@ static int take_back(check_ctx *x, carelog__blob_check *b)
 		x->check_failed = 1;
 		return rc;
 	}
-	if (x->each && !b->conflict && (rc = x->each(x->payload, b->path, &b->blob, b->rec, b->text, b->len)) < 0) {
+	/* the record file is one line and its newline (carelog__record_from_file) */
+	if (x->each && (rc = x->each(x->payload, b->path, &b->blob, b->rec, git_odb_object_data(b->obj),
+			   git_odb_object_size(b->obj) - 1)) < 0) {
 		x->check_failed = 1;
 		return rc;
 	}
@@ -111,37 +113,48 @@ static int take_back_done(check_ctx *x, int all)
 	return rc;
 }
 
-/* Once a history has shown itself large, and the caller indexes what it
- * accepts (carelog__validate_history_each: every object is on disk in
- * the repository's own directory), its blobs are checked on a thread per
- * CPU but one, while this one walks and indexes (busy itself: on 2 CPUs,
- * a first sync of 100,000 records took as long with two checking threads
- * as with one). Any failure to start them leaves the check on this
- * thread. */
+/* Once a history has shown itself large, its records are checked on a
+ * thread per CPU but one while this one walks, reads and indexes (busy
+ * itself: on 2 CPUs, a first sync of 100,000 records took as long with
+ * two checking threads as with one). Any failure to start them leaves
+ * the check on this thread. */
 static void maybe_start_pool(check_ctx *x)
 {
 	long cpus;
 
-	if (x->each == NULL || x->blobs != POOL_AFTER || (cpus = sysconf(_SC_NPROCESSORS_ONLN)) < 2)
+	if (x->blobs != POOL_AFTER || (cpus = sysconf(_SC_NPROCESSORS_ONLN)) < 2)
 		return;
-	x->pool = carelog__check_pool_start(git_repository_path(x->repo), x->patient, (int)(cpus - 1));
+	x->pool = carelog__check_pool_start(x->patient, (int)(cpus - 1));
+}
+
+/* A conflict file's record (b->want) must be in the commit's tree. */
+static int check_conflict(check_ctx *x, carelog__blob_check *b)
+{
+	git_tree_entry *e = NULL;
+	int rc;
+
+	if ((rc = carelog__blob_check_read(x->repo, b)) < 0 || (rc = carelog__blob_check_record(x->patient, b)) < 0)
+		return rc;
+	if (git_tree_entry_bypath(&e, x->tree, b->want) < 0)
+		return BAD(x, b->path, "a conflicting version of a record the chart does not hold as %s", b->want);
+	git_tree_entry_free(e);
+	return 0;
 }
 
 /* The blob at `path` must be a valid record of the patient, canonical, with
- * id `id` (and, for a conflict file, the kind of the record it shadows). */
+ * id `id` (and, for a conflict file, the kind of the record it shadows).
+ * Read here; the record checked here or, handed to the pool, on its
+ * threads, and taken back in walk order. */
 static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, const char *id, int conflict)
 {
-	carelog__blob_check one, *b;
+	carelog__blob_check one, *b = &one;
 	int rc;
 
 	if (strlen(path) >= sizeof(b->path))
 		return BAD(x, path, "a path too long to be a record's");
-	x->blobs++;
-	maybe_start_pool(x);
-	if (x->pool == NULL) {
-		b = &one;
-		memset(b, 0, sizeof(*b));
-	} else {
+	if (!conflict && ++x->blobs == POOL_AFTER)
+		maybe_start_pool(x);
+	if (x->pool && !conflict) {
 		/* the ring is full: wait for the oldest check to come back */
 		while ((b = carelog__check_pool_slot(x->pool)) == NULL) {
 			rc = take_back(x, carelog__check_pool_oldest(x->pool, 1));
@@ -150,18 +163,29 @@ static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, co
 				return rc;
 		}
 	}
+	memset(b, 0, sizeof(*b));
 	memcpy(b->commit, x->commit, sizeof(b->commit));
 	strcpy(b->path, path);
 	snprintf(b->id, sizeof(b->id), "%s", id);
 	git_oid_cpy(&b->blob, blob_id);
-	git_oid_cpy(&b->tree, git_tree_id(x->tree));
 	b->conflict = conflict;
 	b->keep = x->each != NULL && !conflict;
+	if (conflict) {
+		rc = check_conflict(x, b);
+		carelog__blob_check_clear(b);
+		return rc;
+	}
+	/* a blob that cannot be read is this thread's failure, told after the
+	 * checks still out (finish_pool) */
+	if ((rc = carelog__blob_check_read(x->repo, b)) < 0) {
+		carelog__blob_check_clear(b);
+		return rc;
+	}
 	if (x->pool) {
 		carelog__check_pool_submit(x->pool);
 		return take_back_done(x, 0);
 	}
-	carelog__blob_check_run(x->repo, x->patient, b);
+	carelog__blob_check_record(x->patient, b);
 	rc = take_back(x, b);
 	carelog__blob_check_clear(b);
 	return rc;

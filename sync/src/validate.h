@@ -1,8 +1,8 @@
 /*
- * validate.h - the two halves of validate.c's check of a received history
- * that it hands out: the check of one record blob (validate_blob.c), and
- * the threads that run those checks while the history is walked, for a
- * large history (validate_pool.c).
+ * validate.h - what validate.c's check of a received history hands out:
+ * the check of one record blob (validate_blob.c), and the threads that
+ * check records while the history is walked, for a large history
+ * (validate_pool.c).
  */
 #ifndef CARELOG_VALIDATE_H
 #define CARELOG_VALIDATE_H
@@ -22,38 +22,42 @@ typedef struct {
 	char path[CARELOG__CHECK_PATH_MAX];
 	char id[CARELOG_ID_BUFSIZE];    /* the record id the path names */
 	git_oid blob;
-	git_oid tree;                   /* the commit's tree: a conflict file's record must be there */
 	int conflict;                   /* a conflict file, not a record file */
-	int keep;                       /* keep the parsed record and its text */
+	int keep;                       /* keep the parsed record */
 
-	int rc;         /* 0: accepted; else the error's code... */
-	char msg[1024]; /* ...and its message, when checked on another thread */
-	json_t *rec;    /* keep: the record (released by carelog__blob_check_clear) */
-	char *text;     /* keep: its text, the newline left out, NUL-terminated */
-	size_t len;     /* keep: strlen(text) */
+	git_odb_object *obj; /* the blob, once read (carelog__blob_check_read) */
+	int rc;              /* 0: accepted; else the error's code... */
+	char msg[1024];      /* ...and its message, when checked on another thread */
+	json_t *rec;         /* keep: the record */
+	char want[128];      /* the path the record's kind and id give */
 } carelog__blob_check;
 
-/* Checks b->blob in `repo`: its size (object header first) within bounds,
- * a valid canonical record of `patient` with the id b->id and, for a record
- * file, at the path its kind and id give; a conflict file's record must be
- * in b->tree. Returns and sets b->rc: 0, or CARELOG_EREMOTE with the
+/* Reads b->blob from `repo`, its size (object header) first: a blob within
+ * CARELOG__MAX_RECORD_BYTES, into b->obj. 0, or CARELOG_EREMOTE with the
  * calling thread's error naming commit and path (another code for a local
- * failure: out of memory, the chart unreadable). */
-int carelog__blob_check_run(git_repository *repo, const char *patient, carelog__blob_check *b);
+ * failure). Uses libgit2: only on the thread that owns `repo`. */
+int carelog__blob_check_read(git_repository *repo, carelog__blob_check *b);
 
-/* Releases b->rec and b->text and empties the outcome. */
+/* Checks the blob read: a valid canonical record of `patient` with the id
+ * b->id and, for a record file, at b->path (b->want gets the path its
+ * kind and id give). Sets and returns b->rc (the calling thread's error as
+ * above); b->rec holds the record if b->keep. Of libgit2 it only reads the
+ * bytes of b->obj: any thread may run it. */
+int carelog__blob_check_record(const char *patient, carelog__blob_check *b);
+
+/* Releases b->obj and b->rec and empties the outcome. */
 void carelog__blob_check_clear(carelog__blob_check *b);
 
-/* validate_pool.c: threads that each open the repository at a path on
- * their own and run carelog__blob_check_run on the checks handed to them.
- * The caller fills checks in walk order and takes them back in the same
- * order, so that the first failure it sees is the first in the walk. */
+/* validate_pool.c: threads that run carelog__blob_check_record on the
+ * checks handed to them (read by the caller). The caller fills checks in
+ * walk order and takes them back in the same order, so that the first
+ * failure it sees is the first in the walk. */
 typedef struct carelog__check_pool carelog__check_pool;
 
-/* Starts `nthreads` threads on the repository at `repo_path` (every object
- * to check must be on disk there). NULL if they cannot start (the caller
- * checks on its own thread then; no error is set). */
-carelog__check_pool *carelog__check_pool_start(const char *repo_path, const char *patient, int nthreads);
+/* Starts `nthreads` threads checking records of `patient`. NULL if they
+ * cannot start (the caller checks on its own thread then; no error is
+ * set). */
+carelog__check_pool *carelog__check_pool_start(const char *patient, int nthreads);
 
 /* The next check to fill, or NULL while every slot waits to be taken back
  * (carelog__check_pool_oldest first). Filled, it is handed over with

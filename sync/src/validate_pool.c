@@ -1,24 +1,23 @@
 /*
- * validate_pool.c - threads that check a large received history's record
- * blobs while the caller walks it and indexes what they accepted.
+ * validate_pool.c - threads that check the records of a large received
+ * history while the caller walks it, reads its blobs and indexes what the
+ * threads accepted.
  *
  * Why: a first sync of a 100,000-record chart spent three quarters of its
  * time checking and indexing the history it received, all of it on one
- * thread: per blob, reading it (and its size first), parsing, normalizing
- * and re-printing it to see it is canonical (about half of the time, perf)
- * and then the SQLite insert of the tip's records (a fifth). The per-blob
- * checks need nothing from each other, so they run here, one thread per
- * CPU, while the caller's thread walks the commits' trees and does the
- * inserts, which must stay on the thread that holds the index transaction.
+ * thread. A third of the whole went to parsing each record, normalizing it
+ * and printing it again to see it is canonical (perf); those need nothing
+ * but the record's bytes, so they run here while the caller's thread walks
+ * the commits' trees, reads the next blobs and does the SQLite inserts,
+ * which stay with the thread that holds the repository and the index
+ * transaction.
  *
- * What keeps it safe: each thread opens the repository on its own (libgit2
- * is thread-safe for separate handles; one handle's object database takes
- * a lock around every read, so sharing it would run the reads one at a
- * time) and touches nothing else of the caller but the checks handed to it
- * under the pool's mutex. Checks go out and come back through a ring in
- * walk order: the caller takes them back oldest first, so the first
- * failure it meets is the first of the walk, the same as on one thread,
- * and what waits in memory is bounded by the ring.
+ * What keeps it safe: the threads make no libgit2 call but reading the
+ * bytes of a blob the caller read, and touch nothing of the caller but the
+ * checks handed to them under the pool's mutex. Checks go out and come
+ * back through a ring in walk order: the caller takes them back oldest
+ * first, so the first failure it meets is the first of the walk, as on one
+ * thread, and what waits in memory is bounded by the ring.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,12 +25,11 @@
 #include <string.h>
 
 #include "error.h"
-#include "store_internal.h"
 #include "validate.h"
 
 /* Checks in flight at most: enough to keep every thread busy while the
  * caller does an insert, few enough to hold little memory (each a parsed
- * record and its text, a few KB). */
+ * record and its blob, a few KB). */
 #define RING 256
 #define MAX_THREADS 8
 
@@ -45,7 +43,6 @@ struct carelog__check_pool {
 	size_t next;           /* checks taken by a thread (under mu) */
 	size_t tail;           /* checks taken back by the caller (the caller's only) */
 	int stop;
-	char *path;
 	char *patient;
 	pthread_t threads[MAX_THREADS];
 	int nthreads;
@@ -54,14 +51,7 @@ struct carelog__check_pool {
 static void *run(void *arg)
 {
 	carelog__check_pool *p = arg;
-	git_repository *repo = NULL;
-	char open_msg[sizeof(p->ring[0].msg)] = "";
-	int open_rc = git_repository_open_bare(&repo, p->path);
 
-	if (open_rc < 0)
-		open_rc = carelog__git_fail(open_rc, "cannot open the chart to check its records");
-	if (open_rc < 0)
-		snprintf(open_msg, sizeof(open_msg), "%s", carelog_error_last()->message);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->stop && p->next == p->head)
@@ -71,18 +61,13 @@ static void *run(void *arg)
 		size_t i = p->next++ % RING;
 		carelog__blob_check *b = &p->ring[i];
 		pthread_mutex_unlock(&p->mu);
-		if (open_rc < 0) {
-			b->rc = open_rc;
-			memcpy(b->msg, open_msg, sizeof(b->msg));
-		} else if (carelog__blob_check_run(repo, p->patient, b) < 0) {
+		if (carelog__blob_check_record(p->patient, b) < 0)
 			snprintf(b->msg, sizeof(b->msg), "%s", carelog_error_last()->message);
-		}
 		pthread_mutex_lock(&p->mu);
 		p->finished[i] = 1;
 		pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
-	git_repository_free(repo);
 	return NULL;
 }
 
@@ -91,12 +76,11 @@ static void pool_free(carelog__check_pool *p)
 	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->mu);
-	free(p->path);
 	free(p->patient);
 	free(p);
 }
 
-carelog__check_pool *carelog__check_pool_start(const char *repo_path, const char *patient, int nthreads)
+carelog__check_pool *carelog__check_pool_start(const char *patient, int nthreads)
 {
 	carelog__check_pool *p = calloc(1, sizeof(*p));
 
@@ -108,9 +92,8 @@ carelog__check_pool *carelog__check_pool_start(const char *repo_path, const char
 	}
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	p->path = strdup(repo_path);
 	p->patient = strdup(patient);
-	if (p->path == NULL || p->patient == NULL) {
+	if (p->patient == NULL) {
 		pool_free(p);
 		return NULL;
 	}

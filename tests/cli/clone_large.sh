@@ -122,4 +122,40 @@ G push -q -f origin "HEAD:refs/heads/main" 2>/dev/null
 BAD=$(G rev-parse HEAD)
 refused "refused: commit ${BAD:0:12}: $(ere_quote "$F1"): a record of patient 0194f3a2"
 
+section "an incremental sync of 1,000 records: a bad one refused, then all of them taken"
+# The import wrote two commits (2,000 records, then 1,000). A phone that
+# has the first checks the second's 1,000 blobs, past 512: on threads too.
+G reset -q --hard "$(git --git-dir "$CLINIC/charts/$P.git" rev-parse main)"
+assert_eq "$(G rev-list --count HEAD)" 2 "the clinic chart's commits"
+mapfile -t LAST < <(G diff-tree -r --no-commit-id --name-only HEAD)
+assert_eq "${#LAST[@]}" 1000 "files the second commit adds"
+G push -q -f origin "HEAD~1:refs/heads/main" 2>/dev/null
+PH2=$TMP/phone2
+run_raw --store "$PH2" init --device phone2
+expect_ok
+run_raw --store "$PH2" remote add rogue "$ROGUE"
+expect_ok
+run_raw --store "$PH2" sync rogue --patient "$P" --json
+expect_ok
+expect_json '.[0].received' "2000"
+F1=${LAST[899]}
+pretty "$F1"
+G add -A
+BAD=$(G commit-tree -p HEAD~1 -m "the second commit, one record not canonical" "$(G write-tree)")
+G push -q -f origin "$BAD:refs/heads/main" 2>/dev/null
+STORE=$PH2 snapshot "$P"
+run_raw --store "$PH2" sync rogue
+expect_rc 1
+expect_stderr_re "refused: commit ${BAD:0:12}: $(ere_quote "$F1"): record is not in canonical form"
+STORE=$PH2 expect_unchanged
+G reset -q --hard
+G push -q -f origin "HEAD:refs/heads/main" 2>/dev/null
+run_raw --store "$PH2" sync rogue --json
+expect_ok
+expect_json '.[0].received' "1000"
+"$CL" --store "$PH2" timeline "$P" --json >"$TMP/timeline.phone2" 2>&1
+check "timeline --json of phone 2 = the clinic's" cmp -s "$TMP/timeline.clinic" "$TMP/timeline.phone2"
+run_raw --store "$PH2" check
+expect_ok
+
 finish
