@@ -204,6 +204,13 @@ typedef struct {
  * on as many threads as CPUs. All of them are joined before this returns;
  * none touches `s` or `in`.
  *
+ * Memory: each patient's chart holds up to 8,192 objects (or 24 MiB) until
+ * they go out as a pack, so a one-patient import stays flat however long
+ * (100,000 records: about 50 MB peak RSS), but an import spread over many
+ * patients holds every chart's share at once (measured, 100,000 records:
+ * 85 MB over 10 patients, 497 MB over 1,000). Import such an input in
+ * parts: each import writes out its charts when it ends.
+ *
  * @param written receives how many records were written (may be NULL)
  * @param in      the input; read to its end
  */
