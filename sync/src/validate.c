@@ -9,8 +9,10 @@
  *
  * The walk, the path rules and reading the blobs run on the caller's
  * thread; checking each record read is validate_blob.c's, on this thread
- * or, past POOL_AFTER blobs, on validate_pool.c's threads.
+ * or, from the POOL_AFTER-th record blob on, on validate_pool.c's threads.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +56,10 @@ json_t *carelog__blob_record(git_repository *repo, const git_oid *blob_id)
 	return rec;
 }
 
-/* Below this many blobs a history is checked on the caller's thread alone:
- * threads are not worth starting for an incremental sync's few records. */
+/* Below this many record blobs (versions added or changed, over all the new
+ * commits; conflict files not counted) a history is checked on the
+ * caller's thread alone: threads are not worth starting for an incremental
+ * sync's few records. The threads start at the POOL_AFTER-th. */
 #define POOL_AFTER 512
 
 typedef struct {
@@ -65,7 +69,7 @@ typedef struct {
 	carelog__valid_record_cb each; /* told of every record blob accepted, or NULL */
 	void *payload;
 	int check_failed;        /* the error came from a blob's check or from `each`: told as it is */
-	size_t blobs;            /* blobs checked so far */
+	size_t blobs;            /* record blobs (not conflict files) met so far */
 	carelog__check_pool *pool; /* checking threads, once the history proved large */
 	char commit[GIT_OID_HEXSZ + 1];
 	char why[512];
@@ -113,18 +117,42 @@ static int take_back_done(check_ctx *x, int all)
 	return rc;
 }
 
-/* Once a history has shown itself large, its records are checked on a
- * thread per CPU but one while this one walks, reads and indexes (busy
- * itself: on 2 CPUs, a first sync of 100,000 records took as long with
- * two checking threads as with one). Any failure to start them leaves
- * the check on this thread. */
+/* How many threads check records: $CARELOG_CHECK_THREADS when set to a
+ * number (0: none; the tests set it to run several on any machine), else
+ * one per CPU this process may run on but one: this thread walks, reads
+ * and indexes meanwhile, busy itself (on 2 CPUs, a first sync of 100,000
+ * records took as long with two checking threads as with one). At most
+ * CARELOG__CHECK_THREADS_MAX. */
+static int check_threads(void)
+{
+	const char *env = getenv("CARELOG_CHECK_THREADS");
+	cpu_set_t set;
+	long n = 0;
+
+	if (env && *env) {
+		char *end;
+		n = strtol(env, &end, 10);
+		if (*end != '\0' || n < 0)
+			n = 0;
+	} else {
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			n = CPU_COUNT(&set);
+		if (n <= 0)
+			n = sysconf(_SC_NPROCESSORS_ONLN);
+		n--;
+	}
+	return n > CARELOG__CHECK_THREADS_MAX ? CARELOG__CHECK_THREADS_MAX : (int)(n > 0 ? n : 0);
+}
+
+/* Once a history has shown itself large, its records are checked on
+ * threads of their own. Any failure to start them leaves the check on
+ * this thread. */
 static void maybe_start_pool(check_ctx *x)
 {
-	long cpus;
+	int n = check_threads();
 
-	if (x->blobs != POOL_AFTER || (cpus = sysconf(_SC_NPROCESSORS_ONLN)) < 2)
-		return;
-	x->pool = carelog__check_pool_start(x->patient, (int)(cpus - 1));
+	if (n > 0)
+		x->pool = carelog__check_pool_start(x->patient, n);
 }
 
 /* A conflict file's record (b->want) must be in the commit's tree. */
@@ -150,7 +178,7 @@ static int check_blob(check_ctx *x, const char *path, const git_oid *blob_id, co
 	carelog__blob_check one, *b = &one;
 	int rc;
 
-	if (strlen(path) >= sizeof(b->path))
+	if (strlen(path) >= sizeof(b->path)) /* no record or conflict path is (check_delta): guards the copy */
 		return BAD(x, path, "a path too long to be a record's");
 	if (!conflict && ++x->blobs == POOL_AFTER)
 		maybe_start_pool(x);

@@ -41,8 +41,9 @@ int carelog__blob_check_read(git_repository *repo, carelog__blob_check *b);
 /* Checks the blob read: a valid canonical record of `patient` with the id
  * b->id and, for a record file, at b->path (b->want gets the path its
  * kind and id give). Sets and returns b->rc (the calling thread's error as
- * above); b->rec holds the record if b->keep. Of libgit2 it only reads the
- * bytes of b->obj: any thread may run it. */
+ * above); b->rec holds the record if b->keep. Of libgit2 it only reads
+ * b->obj's bytes and size (git_odb_object_data, _size): any thread may run
+ * it. */
 int carelog__blob_check_record(const char *patient, carelog__blob_check *b);
 
 /* Releases b->obj and b->rec and empties the outcome. */
@@ -54,9 +55,12 @@ void carelog__blob_check_clear(carelog__blob_check *b);
  * failure it sees is the first in the walk. */
 typedef struct carelog__check_pool carelog__check_pool;
 
-/* Starts `nthreads` threads checking records of `patient`. NULL if they
- * cannot start (the caller checks on its own thread then; no error is
- * set). */
+/* At most this many checking threads. */
+#define CARELOG__CHECK_THREADS_MAX 8
+
+/* Starts up to `nthreads` (at most CARELOG__CHECK_THREADS_MAX) threads
+ * checking records of `patient`; fewer if some cannot start. NULL if none
+ * can (the caller checks on its own thread then; no error is set). */
 carelog__check_pool *carelog__check_pool_start(const char *patient, int nthreads);
 
 /* The next check to fill, or NULL while every slot waits to be taken back

@@ -13,10 +13,11 @@
  * transaction.
  *
  * What keeps it safe: the threads make no libgit2 call but reading the
- * bytes of a blob the caller read, and touch nothing of the caller but the
- * checks handed to them under the pool's mutex. Checks go out and come
- * back through a ring in walk order: the caller takes them back oldest
- * first, so the first failure it meets is the first of the walk, as on one
+ * bytes and size of a blob the caller read, and touch nothing of the
+ * caller's but the checks handed to them: a check changes hands under the
+ * pool's mutex and is then the taker's alone. Checks go out and come back
+ * through a ring in walk order: the caller takes them back oldest first,
+ * so the first failure it meets is the first of the walk, as on one
  * thread, and what waits in memory is bounded by the ring.
  */
 #include <pthread.h>
@@ -28,10 +29,11 @@
 #include "validate.h"
 
 /* Checks in flight at most: enough to keep every thread busy while the
- * caller does an insert, few enough to hold little memory (each a parsed
- * record and its blob, a few KB). */
-#define RING 256
-#define MAX_THREADS 8
+ * caller does an insert, few enough to hold little memory: each a blob
+ * and its parsed record, about 2 KB for a real one, at most 64 KiB of blob
+ * (CARELOG__MAX_RECORD_BYTES) and its record, so 4 MiB of blobs from a
+ * hostile remote. */
+#define RING 64
 
 struct carelog__check_pool {
 	pthread_mutex_t mu;
@@ -44,7 +46,7 @@ struct carelog__check_pool {
 	size_t tail;           /* checks taken back by the caller (the caller's only) */
 	int stop;
 	char *patient;
-	pthread_t threads[MAX_THREADS];
+	pthread_t threads[CARELOG__CHECK_THREADS_MAX];
 	int nthreads;
 };
 
@@ -90,15 +92,24 @@ carelog__check_pool *carelog__check_pool_start(const char *patient, int nthreads
 		free(p);
 		return NULL;
 	}
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
+	if (pthread_cond_init(&p->work, NULL) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return NULL;
+	}
+	if (pthread_cond_init(&p->done, NULL) != 0) {
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return NULL;
+	}
 	p->patient = strdup(patient);
 	if (p->patient == NULL) {
 		pool_free(p);
 		return NULL;
 	}
-	if (nthreads > MAX_THREADS)
-		nthreads = MAX_THREADS;
+	if (nthreads > CARELOG__CHECK_THREADS_MAX)
+		nthreads = CARELOG__CHECK_THREADS_MAX;
 	for (int i = 0; i < nthreads; i++) {
 		if (pthread_create(&p->threads[i], NULL, run, p) != 0)
 			break;
@@ -113,13 +124,7 @@ carelog__check_pool *carelog__check_pool_start(const char *patient, int nthreads
 
 carelog__blob_check *carelog__check_pool_slot(carelog__check_pool *p)
 {
-	carelog__blob_check *b;
-
-	if (p->head - p->tail == RING)
-		return NULL;
-	b = &p->ring[p->head % RING];
-	memset(b, 0, sizeof(*b));
-	return b;
+	return p->head - p->tail == RING ? NULL : &p->ring[p->head % RING];
 }
 
 void carelog__check_pool_submit(carelog__check_pool *p)

@@ -121,12 +121,15 @@ typedef struct {
  * store's sync lock, bounded by the store's lock timeout). Writers are held
  * only while a merge is applied, not during transfers.
  *
- * Everything received is checked before it is merged. A history of more
- * than 512 record files has its records checked on threads of their own
- * (one per CPU but one) while the calling thread reads and indexes them;
- * they are joined before the chart's sync ends, touch neither `s` nor
- * libgit2, and the callbacks are only ever called on the calling thread.
- * The same holds for carelog_bundle_apply.
+ * Everything received is checked before it is merged. From the 512th
+ * record version a received history adds or changes, its records are
+ * checked on threads of their own while the calling thread reads and
+ * indexes them: one per CPU the process may run on but one, at most 8, or
+ * as many as $CARELOG_CHECK_THREADS says (0: none). They are joined before
+ * the chart's sync ends, never touch `s`, make no libgit2 call but reading
+ * the bytes of blobs the calling thread read, and the callbacks are only
+ * ever called on the calling thread. The same holds for
+ * carelog_bundle_apply.
  *
  * @return 0 when every chart synced; CARELOG_EREMOTE when any chart failed
  *         (the others still synced; chart_done says which and why);
