@@ -6,15 +6,18 @@
  * stay unreachable and the index transaction rolls back.
  *
  * Memory: each chart the import stages holds its commits' objects until
- * there are 8,192 of them (or 24 MiB, chart.h), so a one-patient import
+ * there are 8,192 of them (or 24 MiB, chart.h), or until it has had no
+ * line for three batches (write.c, write_idle). So a one-patient import
  * stays flat however long the input is (100,000 records: 48-54 MB peak
- * RSS), but an import spread over many patients holds every chart's
- * objects at once: measured, 100,000 records (carelog-fixtures --seed 3)
- * over 10 patients peaked at 85 MB, over 1,000 patients at 497 MB (each
- * chart then gets a commit per batch of 2,000 lines, two records each,
- * with the trees they rewrite). Importing patient by patient (the input
- * grouped first, each chart written out once its patient's records end)
- * would bound it; not done.
+ * RSS), and so does an input grouped by patient: 100,000 records
+ * (carelog-fixtures --seed 3) over 1,000 patients, each patient's lines
+ * together, peaked at 66 MB (108 MB when every chart waited for the end).
+ * An input that interleaves many patients holds every chart's objects at
+ * once: the same records in their generated order peaked at 85 MB over 10
+ * patients and 497 MB over 1,000 (each chart gets a commit per batch of
+ * 2,000 lines, two records each, with the trees they rewrite). Grouping
+ * the input first (a pass noting each line's patient) would bound that
+ * too; not done.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -234,4 +234,52 @@ check "the same chart as the first import's" \
 	test "$(git --git-dir "$FAILED/charts/$P.git" rev-parse 'main^{tree}')" = \
 	"$(git --git-dir "$BIG/charts/$P.git" rev-parse 'main^{tree}')"
 
+section "an input grouped by patient: a chart idle for three batches is written out early, and taken up again"
+# Each chart an import stages holds its objects in memory; one that got no
+# line for three batches of 2,000 has them written out then (write.c,
+# write_idle). Patient A's first 3,000 lines, all of patient B's (four
+# batches and more without A), then the rest of A's: A is written out,
+# then staged on again. The charts must be exactly those of the same
+# records in their generated (interleaved) order, and a bad last line must
+# still publish nothing.
+"$FIX" --seed 9 --records 20000 --patients 2 --out "$TMP/two.jsonl" >/dev/null
+mapfile -t PS < <(jq -r 'select(.kind == "patient") | .id' "$TMP/two.jsonl")
+assert_eq "${#PS[@]}" 2 "patients in the fixture"
+jq -c --arg p "${PS[0]}" 'select(.patient == $p)' "$TMP/two.jsonl" >"$TMP/a.jsonl"
+jq -c --arg p "${PS[1]}" 'select(.patient == $p)' "$TMP/two.jsonl" >"$TMP/b.jsonl"
+check "patient B has more than 8,000 lines" test "$(wc -l <"$TMP/b.jsonl")" -gt 8000
+check "patient A has more than 3,000 lines" test "$(wc -l <"$TMP/a.jsonl")" -gt 3000
+{ head -n 3000 "$TMP/a.jsonl"; cat "$TMP/b.jsonl"; tail -n +3001 "$TMP/a.jsonl"; } >"$TMP/grouped.jsonl"
+REF=$TMP/ref GROUPED=$TMP/grouped
+for s in REF GROUPED; do
+	run_raw --store "${!s}" init --device "$s"
+	expect_ok
+done
+run_raw --store "$REF" import "$TMP/two.jsonl"
+expect_ok
+expect_stdout_eq "20000"
+run_raw --store "$GROUPED" import "$TMP/grouped.jsonl"
+expect_ok
+expect_stdout_eq "20000"
+for p in "${PS[@]}"; do
+	check "chart $p: the same tree as from the interleaved input" \
+		test "$(git --git-dir "$GROUPED/charts/$p.git" rev-parse 'main^{tree}')" = \
+		"$(git --git-dir "$REF/charts/$p.git" rev-parse 'main^{tree}')"
+	check "chart $p: git fsck" git --git-dir "$GROUPED/charts/$p.git" fsck --no-dangling
+done
+run_raw --store "$GROUPED" check
+expect_ok
+GFAIL=$TMP/grouped-failed
+cp "$TMP/grouped.jsonl" "$TMP/grouped-bad.jsonl"
+printf '%s\n' '{"kind":"dose","patient":"'"${PS[0]}"'","time":"2026-11-22T08:00:00Z","drug":"x","amount":-1,"unit":"mg"}' \
+	>>"$TMP/grouped-bad.jsonl"
+run_raw --store "$GFAIL" init --device gfail
+expect_ok
+run_raw --store "$GFAIL" import "$TMP/grouped-bad.jsonl"
+expect_usage "^carelog: line 20001: "
+check "no chart for the refused import" test "$(find "$GFAIL/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
+run_raw --store "$GFAIL" patient list --json
+expect_ok
+expect_json 'length' "0"
+
 finish

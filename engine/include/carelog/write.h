@@ -205,11 +205,13 @@ typedef struct {
  * none touches `s` or `in`.
  *
  * Memory: each patient's chart holds up to 8,192 objects (or 24 MiB) until
- * they go out as a pack, so a one-patient import stays flat however long
- * (100,000 records: about 50 MB peak RSS), but an import spread over many
- * patients holds every chart's share at once (measured, 100,000 records:
- * 85 MB over 10 patients, 497 MB over 1,000). Import such an input in
- * parts: each import writes out its charts when it ends.
+ * they go out as a pack, or until the chart got no line for three batches
+ * of 2,000 lines. A one-patient import stays flat however long (100,000
+ * records: about 50 MB peak RSS), and so does an input grouped by patient
+ * (each patient's lines together; 100,000 records over 1,000 patients:
+ * 66 MB). An input that interleaves many patients holds every chart's
+ * share at once (measured, 100,000 records: 85 MB over 10 patients, 497 MB
+ * over 1,000): group it by patient, or import it in parts.
  *
  * @param written receives how many records were written (may be NULL)
  * @param in      the input; read to its end
