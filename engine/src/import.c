@@ -9,9 +9,16 @@
  * there are 8,192 of them (or 24 MiB, chart.h), or until it has had no
  * line for three batches (write.c, write_idle). So a one-patient import
  * stays flat however long the input is (100,000 records: 48-54 MB peak
- * RSS), and so does an input grouped by patient: 100,000 records
- * (carelog-fixtures --seed 3) over 1,000 patients, each patient's lines
- * together, peaked at 66 MB (108 MB when every chart waited for the end).
+ * RSS); an input grouped by patient holds little per chart once its lines
+ * end: 100,000 records (carelog-fixtures --seed 3) over 1,000 patients,
+ * each patient's lines together, peaked at 66 MB (108 MB when every chart
+ * waited for the end; 5,000 patients: 164 MB, the open charts' handles
+ * and caches). A patient whose lines come back after a write-out gets one
+ * more small pack each time (a review's test input, each patient back five
+ * times: 5,000 packs, 32 MB, against 1,000 and 22.7 MB before). On a
+ * failed import, a chart that existed before keeps its written-out packs,
+ * unreachable, for good (pack maintenance keeps every object it merges),
+ * as it does a background pack's.
  * An input that interleaves many patients holds every chart's objects at
  * once: the same records in their generated order peaked at 85 MB over 10
  * patients and 497 MB over 1,000 (each chart gets a commit per batch of

@@ -51,7 +51,7 @@ struct carelog_batch {
 	json_t *new_plans;     /* id -> patient: plans this batch adds */
 	json_t *caught_up;     /* patient -> true: charts indexed up to date */
 	carelog__chart *bg_turn; /* the staged chart whose pack is in the background */
-	unsigned long round;     /* carelog_batch_commit calls so far (deferred mode) */
+	unsigned long round;     /* carelog_batch_commit calls so far (used in deferred mode) */
 };
 
 static const char *str(json_t *rec, const char *key)

@@ -269,6 +269,10 @@ for p in "${PS[@]}"; do
 done
 run_raw --store "$GROUPED" check
 expect_ok
+# A was written out while B's lines were read (one pack), then the rest at
+# the end (another): a chart written out only at the end has one
+packs=$(find "$GROUPED/charts/${PS[0]}.git/objects/pack" -name 'pack-*.pack' | wc -l)
+check "patient A's chart was written out early: $packs packs, at least 2" test "$packs" -ge 2
 GFAIL=$TMP/grouped-failed
 cp "$TMP/grouped.jsonl" "$TMP/grouped-bad.jsonl"
 printf '%s\n' '{"kind":"dose","patient":"'"${PS[0]}"'","time":"2026-11-22T08:00:00Z","drug":"x","amount":-1,"unit":"mg"}' \

@@ -205,13 +205,17 @@ typedef struct {
  * none touches `s` or `in`.
  *
  * Memory: each patient's chart holds up to 8,192 objects (or 24 MiB) until
- * they go out as a pack, or until the chart got no line for three batches
- * of 2,000 lines. A one-patient import stays flat however long (100,000
- * records: about 50 MB peak RSS), and so does an input grouped by patient
- * (each patient's lines together; 100,000 records over 1,000 patients:
- * 66 MB). An input that interleaves many patients holds every chart's
- * share at once (measured, 100,000 records: 85 MB over 10 patients, 497 MB
- * over 1,000): group it by patient, or import it in parts.
+ * they go out as a pack, or until the chart got no new record for three
+ * batches (of opts->batch_size lines; carelog_import_fhir stages one batch,
+ * so never). A one-patient import stays flat however long (100,000 records:
+ * about 50 MB peak RSS); an input grouped by patient (each patient's lines
+ * together) holds little per chart once its lines end, but its open chart
+ * still costs about 20 KB per patient (100,000 records over 1,000
+ * patients: 66 MB; over 5,000: 164 MB). An input that interleaves many
+ * patients holds every chart's share at once (85 MB over 10 patients,
+ * 497 MB over 1,000): group it by patient, or import it in parts. A chart
+ * written out early and staged on again gets a small pack each time (no
+ * delta against the earlier ones; merged later by pack maintenance).
  *
  * @param written receives how many records were written (may be NULL)
  * @param in      the input; read to its end
