@@ -368,11 +368,6 @@ int carelog__chart_defer(carelog__chart *c, int on)
 	return rc;
 }
 
-int carelog__chart_write_held(carelog__chart *c)
-{
-	return flush_pending(c, 0);
-}
-
 static void bg_abandon(carelog__chart *c)
 {
 	carelog__bg_pack_abandon(c->bg); /* its pack, if written, names nothing reachable */

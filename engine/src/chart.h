@@ -71,10 +71,6 @@ int carelog__chart_stage_parents(git_oid *commit, carelog__chart *c, const git_o
  * pack maintenance right after the import. Turning it off writes what waits.
  */
 int carelog__chart_defer(carelog__chart *c, int on);
-/* Batch staging goes on, but what waits is written now, in the
- * foreground, and the memory it held freed: for a chart the import has
- * stopped staging on for now (its patient's lines ended). */
-int carelog__chart_write_held(carelog__chart *c);
 /* Drops the objects waiting in memory (a batch given up) and leaves batch
  * staging. */
 void carelog__chart_discard_pending(carelog__chart *c);

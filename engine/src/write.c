@@ -36,7 +36,7 @@ typedef struct staged {
 	int has_base, has_head;
 	git_oid base, head;    /* the ref when staging began; the last staged commit */
 	unsigned long round;   /* the last carelog_batch_commit that staged on it */
-	int holds;             /* objects of it wait in memory (carelog__chart_write_held not since) */
+	int holds;             /* objects of it may wait in memory (not written out by write_idle since) */
 	struct staged *next;
 } staged;
 
@@ -535,7 +535,10 @@ static int write_idle(carelog_batch *b)
 
 	for (staged *st = b->staged; st && rc == 0; st = st->next)
 		if (st->holds && b->round - st->round >= IDLE_ROUNDS) {
-			rc = carelog__chart_write_held(st->c); /* its errors name the chart */
+			/* writes what waits, in the foreground, freeing the memory it
+			 * held; then staging goes on (errors name the chart) */
+			if ((rc = carelog__chart_defer(st->c, 0)) == 0)
+				rc = carelog__chart_defer(st->c, 1);
 			st->holds = 0;
 		}
 	return rc;

@@ -72,15 +72,9 @@ typedef struct {
 	size_t blobs;            /* record blobs (not conflict files) met so far */
 	carelog__check_pool *pool; /* checking threads, once the history proved large */
 	char commit[GIT_OID_HEXSZ + 1];
-	char why[512];
 } check_ctx;
 
-#define BAD(x, path, ...) (snprintf((x)->why, sizeof((x)->why), __VA_ARGS__), bad_path((x), (path)))
-
-static int bad_path(check_ctx *x, const char *path)
-{
-	return carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: %s: %s", x->commit, path, x->why);
-}
+#define BAD(x, path, ...) carelog__refuse((x)->commit, (path), __VA_ARGS__)
 
 /* A blob's check is over (on this thread or another): its failure becomes
  * this thread's error, or `each` hears of the record it accepted. */
@@ -121,8 +115,9 @@ static int take_back_done(check_ctx *x, int all)
  * number (0: none; the tests set it to run several on any machine), else
  * one per CPU this process may run on but one: this thread walks, reads
  * and indexes meanwhile, busy itself (on 2 CPUs, a first sync of 100,000
- * records took as long with two checking threads as with one). At most
- * CARELOG__CHECK_THREADS_MAX. */
+ * records took as long with two checking threads as with one, measured
+ * when the threads also read the blobs; not measured again since). At
+ * most CARELOG__CHECK_THREADS_MAX. */
 static int check_threads(void)
 {
 	const char *env = getenv("CARELOG_CHECK_THREADS");
@@ -302,7 +297,7 @@ int carelog__validate_history_each(git_repository *repo, const char *patient, co
 	const git_oid *known, carelog__valid_record_cb each, void *payload)
 {
 	git_revwalk *walk = NULL;
-	check_ctx x = { repo, patient, NULL, each, payload, 0, 0, NULL, "", "" };
+	check_ctx x = { .repo = repo, .patient = patient, .each = each, .payload = payload };
 	git_oid id;
 	size_t roots = 0;
 	int rc;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "carelog/common.h"
+#include "error.h"
 
 /* Longer than any record or conflict path (validate.c checks the path's
  * form before a blob is checked). */
@@ -31,6 +32,11 @@ typedef struct {
 	json_t *rec;         /* keep: the record */
 	char want[128];      /* the path the record's kind and id give */
 } carelog__blob_check;
+
+/* "refused: commit C: PATH: why" (C's first 12 hex digits) as the calling
+ * thread's error; returns CARELOG_EREMOTE. Every refusal of a received
+ * history is worded so. */
+int carelog__refuse(const char *commit, const char *path, const char *fmt, ...) CARELOG__PRINTF(3, 4);
 
 /* Reads b->blob from `repo`, its size (object header) first: a blob within
  * CARELOG__MAX_RECORD_BYTES, into b->obj. 0, or CARELOG_EREMOTE with the

@@ -16,9 +16,7 @@
 #include "sync_internal.h"
 #include "validate.h"
 
-/* "refused: commit C: PATH: why" as the calling thread's error. */
-static int refuse(const carelog__blob_check *b, const char *fmt, ...) CARELOG__PRINTF(2, 3);
-static int refuse(const carelog__blob_check *b, const char *fmt, ...)
+int carelog__refuse(const char *commit, const char *path, const char *fmt, ...)
 {
 	char why[512];
 	va_list ap;
@@ -26,8 +24,10 @@ static int refuse(const carelog__blob_check *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: %s: %s", b->commit, b->path, why);
+	return carelog__fail(CARELOG_EREMOTE, "refused: commit %.12s: %s: %s", commit, path, why);
 }
+
+#define refuse(b, ...) carelog__refuse((b)->commit, (b)->path, __VA_ARGS__)
 
 int carelog__blob_check_read(git_repository *repo, carelog__blob_check *b)
 {

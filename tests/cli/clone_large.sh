@@ -22,12 +22,17 @@ expect_ok
 expect_stdout_eq "3000"
 P=$(basename "$CLINIC"/charts/*.git .git)
 
+# new_store DIR NAME URL: a store at DIR (device NAME) with remote NAME at URL
+new_store() {
+	run_raw --store "$1" init --device "$2"
+	expect_ok
+	run_raw --store "$1" remote add "$2" "$3"
+	expect_ok
+}
+
 section "a first sync indexes every record as the clinic has it"
 PHONE=$TMP/phone
-run_raw --store "$PHONE" init --device phone
-expect_ok
-run_raw --store "$PHONE" remote add clinic "$CLINIC/charts"
-expect_ok
+new_store "$PHONE" clinic "$CLINIC/charts"
 run_raw --store "$PHONE" sync clinic --patient "$P" --json
 expect_ok
 expect_json '.[0].received' "3000"
@@ -70,10 +75,7 @@ NEW=0
 refused() {
 	NEW=$((NEW + 1))
 	local s=$TMP/new$NEW
-	run_raw --store "$s" init --device "new$NEW"
-	expect_ok
-	run_raw --store "$s" remote add rogue "$ROGUE"
-	expect_ok
+	new_store "$s" rogue "$ROGUE"
 	STORE=$s snapshot "$P"
 	run_raw --store "$s" sync rogue --patient "$P"
 	expect_failure "$1"
@@ -134,10 +136,7 @@ mapfile -t LAST < <(G diff-tree -r --no-commit-id --name-only HEAD)
 assert_eq "${#LAST[@]}" 1000 "files the second commit adds"
 G push -q -f origin "HEAD~1:refs/heads/main" 2>/dev/null
 PH2=$TMP/phone2
-run_raw --store "$PH2" init --device phone2
-expect_ok
-run_raw --store "$PH2" remote add rogue "$ROGUE"
-expect_ok
+new_store "$PH2" rogue "$ROGUE"
 run_raw --store "$PH2" sync rogue --patient "$P" --json
 expect_ok
 expect_json '.[0].received' "2000"

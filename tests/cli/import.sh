@@ -209,18 +209,24 @@ section "a large import refused at its last line: the packs written meanwhile pu
 # The packs of the first 8,192-object stretches are written on a thread of
 # their own while the import reads on; the bad last line fails it after
 # they are on disk: no chart, no index rows, nothing left in the way.
+# refused_at_end FILE PATIENT STORE: FILE (20,000 lines) with an invalid
+# dose of PATIENT as line 20,001, imported into a new STORE: refused naming
+# that line, no chart, no patient
+refused_at_end() {
+	cp "$1" "$1.bad"
+	printf '%s\n' '{"kind":"dose","patient":"'"$2"'","time":"2026-11-22T08:00:00Z","drug":"x","amount":-1,"unit":"mg"}' \
+		>>"$1.bad"
+	run_raw --store "$3" init --device "$(basename "$3")"
+	expect_ok
+	run_raw --store "$3" import "$1.bad"
+	expect_usage "^carelog: line 20001: "
+	check "no chart for the refused import" test "$(find "$3/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
+	run_raw --store "$3" patient list --json
+	expect_ok
+	expect_json 'length' "0"
+}
 FAILED=$TMP/failed
-cp "$TMP/big.jsonl" "$TMP/big-bad.jsonl"
-printf '%s\n' '{"kind":"dose","patient":"'"$P"'","time":"2026-11-22T08:00:00Z","drug":"x","amount":-1,"unit":"mg"}' \
-	>>"$TMP/big-bad.jsonl"
-run_raw --store "$FAILED" init --device failed
-expect_ok
-run_raw --store "$FAILED" import "$TMP/big-bad.jsonl"
-expect_usage "^carelog: line 20001: "
-check "no chart for the refused import" test "$(find "$FAILED/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
-run_raw --store "$FAILED" patient list --json
-expect_ok
-expect_json 'length' "0"
+refused_at_end "$TMP/big.jsonl" "$P" "$FAILED"
 run_raw --store "$FAILED" import "$TMP/big.jsonl"
 expect_ok
 expect_stdout_eq "20000"
@@ -273,17 +279,6 @@ expect_ok
 # the end (another): a chart written out only at the end has one
 packs=$(find "$GROUPED/charts/${PS[0]}.git/objects/pack" -name 'pack-*.pack' | wc -l)
 check "patient A's chart was written out early: $packs packs, at least 2" test "$packs" -ge 2
-GFAIL=$TMP/grouped-failed
-cp "$TMP/grouped.jsonl" "$TMP/grouped-bad.jsonl"
-printf '%s\n' '{"kind":"dose","patient":"'"${PS[0]}"'","time":"2026-11-22T08:00:00Z","drug":"x","amount":-1,"unit":"mg"}' \
-	>>"$TMP/grouped-bad.jsonl"
-run_raw --store "$GFAIL" init --device gfail
-expect_ok
-run_raw --store "$GFAIL" import "$TMP/grouped-bad.jsonl"
-expect_usage "^carelog: line 20001: "
-check "no chart for the refused import" test "$(find "$GFAIL/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
-run_raw --store "$GFAIL" patient list --json
-expect_ok
-expect_json 'length' "0"
+refused_at_end "$TMP/grouped.jsonl" "${PS[0]}" "$TMP/grouped-failed"
 
 finish
