@@ -111,12 +111,24 @@ static void on_chart(const carelog_sync_result *r, void *payload)
 		fputs("\r\033[K", stderr);
 	if (r->error)
 		cli_error("sync of chart %s with %s failed: %s", r->patient, r->remote, r->message);
+	if (r->restamped) {
+		long long min = (r->clock_ahead_ms + 30000) / 60000;
+		char span[64];
+		if (min >= 48 * 60)
+			snprintf(span, sizeof(span), "%lld days %lld hours", min / 1440, min % 1440 / 60);
+		else
+			snprintf(span, sizeof(span), "%lld hours %lld minutes", min / 60, min % 60);
+		cli_error("warning: this device's clock is %s ahead of %s's: %zu version%s of chart %s got corrected "
+			"stamps; set the clock right", span, r->remote, r->restamped, r->restamped == 1 ? "" : "s", r->patient);
+	}
 	if (o->json) {
 		json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:b,s:b}", "remote", r->remote, "patient", r->patient,
 			"ok", r->error == 0, "received", (json_int_t)r->received, "sent", (json_int_t)r->sent,
 			"conflicts", (json_int_t)r->conflicts, "cloned", r->cloned, "created", r->created);
 		if (r->error)
 			json_object_set_new(j, "error", json_string(r->message));
+		json_object_set_new(j, "restamped", json_integer((json_int_t)r->restamped));
+		json_object_set_new(j, "clock_ahead_ms", json_integer(r->clock_ahead_ms));
 		json_array_append_new(o->results, j);
 	} else if (!o->quiet && !r->error) {
 		printf("%s %s: received %zu, sent %zu, conflicts %zu%s%s\n", r->remote, r->patient, r->received, r->sent,
@@ -156,12 +168,17 @@ const cli_command cli_cmd_sync = {
 	"(default: every remote, in the order added). Everything received is\n"
 	"checked before it is merged. A record changed on both sides goes to the\n"
 	"later change; the other version is kept as a conflict (carelog conflicts).\n"
+	"A clinic's server refuses versions stamped ahead of its clock; when they\n"
+	"are this device's, its clock is that far ahead: they get corrected stamps\n"
+	"(a new version each, with a warning) and are pushed again.\n"
 	"\n"
 	"  --patient ID   also bring in this patient's chart from the remote when\n"
 	"                 the store lacks it (repeatable)\n"
 	"  --quiet        print nothing but errors\n"
 	"  --json         print a JSON array, one object per chart: remote, patient,\n"
-	"                 ok, received, sent, conflicts, cloned, created, error\n"
+	"                 ok, received, sent, conflicts, cloned, created, error,\n"
+	"                 restamped (versions whose stamps were corrected) and\n"
+	"                 clock_ahead_ms (how far this device's clock was ahead)\n"
 	"\n"
 	"Prints per chart: records received, sent, open conflicts. Exit 0 when\n"
 	"every chart synced, 1 when any failed (each is named on stderr; the others\n"

@@ -4,7 +4,9 @@
  * `carelog hook pre-receive`; git runs it with the pushed objects in a
  * quarantine (GIT_OBJECT_DIRECTORY) before any ref moves, and the push is
  * refused, with carelog's reason relayed to the pusher, unless every new
- * commit passes the same checks a device's sync applies.
+ * commit passes the same checks a device's sync applies, and no version
+ * the push brings to the tip is stamped ahead of this server's clock
+ * (clock.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -171,7 +173,8 @@ int carelog_check_push(const char *old_hex, const char *new_hex, const char *ref
 			"refused: the push would drop history of chart %s (fetch, merge with carelog sync, push again)", patient);
 		goto out;
 	}
-	rc = carelog__validate_history(repo, patient, &new_id, is_new ? NULL : &old_id);
+	if ((rc = carelog__validate_history(repo, patient, &new_id, is_new ? NULL : &old_id)) == 0)
+		rc = carelog__clock_check_push(repo, is_new ? NULL : &old_id, &new_id);
 out:
 	git_repository_free(repo);
 	git_libgit2_shutdown();

@@ -53,25 +53,28 @@ static const char *jstr(json_t *o, const char *k)
 	return v ? v : "";
 }
 
-/* >0 if version a wins over b: later hlc stamp, then larger device id,
- * then larger blob id. */
+int carelog__version_order(json_t *ra, const git_oid *a, json_t *rb, const git_oid *b)
+{
+	int c = strcmp(jstr(ra, "hlc"), jstr(rb, "hlc"));
+	if (c == 0)
+		c = strcmp(jstr(ra, "device"), jstr(rb, "device"));
+	if (c == 0)
+		c = git_oid_cmp(a, b);
+	return c;
+}
+
+/* carelog__version_order of two blobs. */
 static int version_cmp(git_repository *repo, const git_oid *a, const git_oid *b, int *out)
 {
 	json_t *ra = carelog__blob_record(repo, a), *rb = carelog__blob_record(repo, b);
-	int c;
 	if (ra == NULL || rb == NULL) {
 		json_decref(ra);
 		json_decref(rb);
 		return carelog__last_code() ? carelog__last_code() : CARELOG_ERROR;
 	}
-	c = strcmp(jstr(ra, "hlc"), jstr(rb, "hlc"));
-	if (c == 0)
-		c = strcmp(jstr(ra, "device"), jstr(rb, "device"));
-	if (c == 0)
-		c = git_oid_cmp(a, b);
+	*out = carelog__version_order(ra, a, rb, b);
 	json_decref(ra);
 	json_decref(rb);
-	*out = c;
 	return 0;
 }
 

@@ -17,6 +17,12 @@
 #include "error.h"
 #include "record_id.h"
 #include "sync_internal.h"
+#include "timeutil.h"
+
+/* A remote that says its clock is further behind this device's than this
+ * is not believed: no stamp is corrected by more than a year, whatever a
+ * (possibly hostile) server says. */
+#define CLOCK_MAX_SKEW_MS (366LL * 24 * 3600 * 1000)
 
 typedef struct {
 	carelog_store *s;
@@ -25,7 +31,11 @@ typedef struct {
 	const char *patient;
 	int too_big;
 	int rejected;            /* the push was refused for a ref */
+	int hook_refused;        /* ...by the remote's pre-receive hook */
 	char reject_msg[256];
+	int pushing;
+	char said[2048];         /* what the remote said (side band) during the push */
+	size_t said_len;
 	int cred_tries;
 	int port;                /* of an ssh:// URL, for the host key check */
 } chart_ctx;
@@ -164,8 +174,49 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
+/* What the remote says on the side band: during a push, its hook's output
+ * (kept, bounded, for the reason of a refusal). */
+static int sideband_cb(const char *str, int len, void *payload)
+{
+	chart_ctx *x = payload;
+	size_t room = sizeof(x->said) - 1 - x->said_len;
+	if (x->pushing && len > 0) {
+		size_t n = (size_t)len < room ? (size_t)len : room;
+		memcpy(x->said + x->said_len, str, n);
+		x->said_len += n;
+		x->said[x->said_len] = '\0';
+	}
+	return 0;
+}
+
+/* The lines of `said` that carelog wrote ("carelog: ..."), without that
+ * prefix, joined by "; " into out (control characters, which a hostile
+ * server could send to a terminal, as '?'). */
+static void carelog_lines(char *out, size_t outsz, const char *said)
+{
+	size_t w = 0;
+	out[0] = '\0';
+	for (const char *p = said; p && *p;) {
+		size_t n = strcspn(p, "\r\n");
+		if (n > 9 && strncmp(p, "carelog: ", 9) == 0) {
+			if (w > 0 && w + 2 < outsz) {
+				out[w++] = ';';
+				out[w++] = ' ';
+			}
+			for (size_t i = 9; i < n && w + 1 < outsz; i++) {
+				unsigned char ch = (unsigned char)p[i];
+				out[w++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+			}
+			out[w] = '\0';
+		}
+		p += n;
+		p += strspn(p, "\r\n");
+	}
+}
+
 static void set_callbacks(git_remote_callbacks *cb, chart_ctx *x)
 {
+	cb->sideband_progress = sideband_cb;
 	cb->credentials = credentials_cb;
 	cb->certificate_check = certificate_cb;
 	cb->transfer_progress = fetch_progress_cb;
@@ -242,11 +293,24 @@ static int push(git_repository *repo, const char *url, chart_ctx *x)
 
 	set_callbacks(&po.callbacks, x);
 	x->rejected = 0;
+	x->hook_refused = 0;
 	x->cred_tries = 0;
+	x->said_len = 0;
+	x->said[0] = '\0';
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) < 0)
 		return carelog__fail(CARELOG_EREMOTE, "bad remote URL %s: %s", url, git_msg());
+	x->pushing = 1;
 	rc = git_remote_push(remote, &specs, &po);
+	x->pushing = 0;
 	git_remote_free(remote);
+	if (rc == 0 && x->rejected && strstr(x->reject_msg, "hook")) {
+		/* refused by the remote's checks, not because it moved on: the
+		 * same push would be refused again */
+		char why[1024];
+		carelog_lines(why, sizeof(why), x->said);
+		x->hook_refused = 1;
+		return carelog__fail(CARELOG_EREMOTE, "%s refused the push: %s", url, why[0] ? why : x->reject_msg);
+	}
 	if (rc == GIT_ENONFASTFORWARD || (rc == 0 && x->rejected))
 		return CARELOG_EMOVED;
 	if (rc < 0)
@@ -422,7 +486,7 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 {
 	carelog__chart *c;
 	git_oid incoming, head, new_head;
-	int have, rc = 0;
+	int have, rc = 0, restamped = 0;
 	const char *local = url_local_path(url);
 
 	if ((rc = carelog__chart_get(&c, s, x->patient)) < 0)
@@ -456,6 +520,23 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 				x->reject_msg[0] ? x->reject_msg : "the remote moved on");
 			continue;
 		}
+		if (rc < 0 && x->hook_refused && !restamped) {
+			/* refused for this device's clock: correct its stamps, once */
+			int64_t clinic_ms, skew;
+			size_t n = 0;
+			int r2;
+			if (carelog__clock_from_refusal(&clinic_ms, x->said) &&
+			    (skew = carelog__now_ms() - clinic_ms) > CARELOG__HLC_MAX_LEAD_MS && skew <= CLOCK_MAX_SKEW_MS) {
+				if ((r2 = carelog__clock_restamp(&n, s, c, have ? &incoming : NULL, clinic_ms, skew)) < 0)
+					return r2;
+				if (n > 0) {
+					restamped = 1;
+					res->restamped = n;
+					res->clock_ahead_ms = skew;
+					continue;
+				}
+			}
+		}
 		if (rc < 0)
 			return rc;
 		if ((rc = carelog__count_changed_records(&res->sent, c->repo, have ? &incoming : NULL, &new_head)) < 0)
@@ -481,8 +562,8 @@ static int sync_remote(carelog_store *s, const char *name, const char *url, cons
 {
 	int failed = 0;
 	for (size_t i = 0; i < ncharts; i++) {
-		carelog_sync_result res = { name, charts[i], 0, NULL, 0, 0, 0, 0, 0 };
-		chart_ctx x = { s, opts, name, charts[i], 0, 0, "", 0, ssh_port(url) };
+		carelog_sync_result res = { name, charts[i], 0, NULL, 0, 0, 0, 0, 0, 0, 0 };
+		chart_ctx x = { .s = s, .opts = opts, .remote = name, .patient = charts[i], .port = ssh_port(url) };
 		char *chart_url = carelog__strdupf("%s/%s.git", url, charts[i]);
 		int rc;
 		carelog_error_clear();

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "chart.h"
+#include "hlc.h"
 #include "record_id.h"
 #include "store_internal.h"
 
@@ -73,6 +74,39 @@ int carelog__validate_history_each(git_repository *repo, const char *patient, co
 
 /* merge.c: carelog__merge_puts is declared in chart.h (the engine's
  * journal fold merges with it too). */
+
+/* merge.c: >0 if version a (record ra, blob a) wins over b: the later hlc
+ * stamp, then the larger device id, then the larger blob id; every store
+ * decides alike. */
+int carelog__version_order(json_t *ra, const git_oid *a, json_t *rb, const git_oid *b);
+
+/* clock.c: a clinic's clock against a device whose clock is wrong (the
+ * file's comment says how). */
+/* Calls cb for each record version in `to`'s tree that differs from
+ * `from`'s (NULL: the empty tree) and is stamped more than
+ * CARELOG__HLC_MAX_LEAD_MS after now_ms; only `device`'s versions unless
+ * it is NULL. A negative return of cb stops the walk and is returned. */
+typedef int (*carelog__clock_ahead_cb)(void *payload, const char *path, const char *id, const git_oid *blob,
+	json_t *rec, const carelog__hlc *h);
+int carelog__clock_ahead(git_repository *repo, const git_oid *from, const git_oid *to, int64_t now_ms,
+	const char *device, carelog__clock_ahead_cb cb, void *payload);
+/* The hook's check: CARELOG_EREMOTE, naming the tip, the path, the record,
+ * its stamp, how far ahead it is and what this server's clock says, if a
+ * version the push brings to the tip is ahead of this server's clock. */
+int carelog__clock_check_push(git_repository *repo, const git_oid *old_tip, const git_oid *new_tip);
+/* 1 and *clinic_ms if `text` (what the remote said) holds the hook's
+ * statement of its clock; else 0. */
+int carelog__clock_from_refusal(int64_t *clinic_ms, const char *text);
+/* Under the store lock: this device's versions in the chart head's tree
+ * that differ from `remote_tip`'s (NULL: all) and are stamped more than
+ * CARELOG__HLC_MAX_LEAD_MS after clinic_ms get a new version each, stamped
+ * skew_ms earlier (at most clinic_ms), the record decided again among its
+ * open conflict versions; one commit, the index caught up. *n receives how
+ * many (0: nothing written). */
+int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
+	int64_t clinic_ms, int64_t skew_ms);
+/* "3 days 2 hours", "5 hours 12 minutes", "7 minutes" for |ms|. */
+void carelog__clock_span(char *out, size_t outsz, int64_t ms);
 
 /* Reads a blob as a parsed record (NULL on any failure, error set). */
 json_t *carelog__blob_record(git_repository *repo, const git_oid *blob);

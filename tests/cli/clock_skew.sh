@@ -14,22 +14,7 @@ command -v faketime >/dev/null || { echo "FATAL: faketime is required (scripts/s
 FAST=$TMP/fast
 OK=$TMP/right
 CLINIC=$TMP/clinic
-# Leak checking is off for the fast phone's runs only (the same commands are
-# leak-checked in cli.sync, cli.amend_void and the others). libfaketime
-# 0.9.10 takes a semaphore of its own around every stat() and releases it in
-# its destructor; LeakSanitizer's check runs after that destructor and its
-# symbolizer stat()s files, so the sem_post hit released memory and glibc
-# aborted ("The futex facility returned an unexpected error code") or hung:
-# the CI flake, 2 in 25 runs under load (gdb: unlock_for_stat <- lstat <-
-# elf_is_symlink <- __lsan::DoLeakCheck <- exit).
-fast() {
-	LAST="(+3 days) carelog $*"
-	ASAN_OPTIONS="${ASAN_OPTIONS}:verify_asan_link_order=0:detect_leaks=0" faketime -f +3d "$CL" --store "$FAST" "$@" \
-		</dev/null >"$TMP/.out" 2>"$TMP/.err"
-	RC=$?
-	OUT=$(cat "$TMP/.out")
-	ERR=$(cat "$TMP/.err")
-}
+fast() { run_skewed +3d "$FAST" "$@"; }
 right() { run_raw --store "$OK" "$@"; }
 TODAY=$(date -u +%Y-%m-%d)
 

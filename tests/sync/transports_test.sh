@@ -13,7 +13,8 @@
 # written into the store. On a terminal, sync shows progress per chart,
 # then its summary line. ssh: an unknown host and a changed key are
 # refused, in plain and in hashed known_hosts (ssh-key syncs through a
-# hashed one).
+# hashed one). A phone whose clock is three days ahead gets its push
+# refused by the clinic's hook, corrects its stamps and pushes again.
 #
 #   transports_test.sh PATH-TO-carelog TRANSPORT
 #   TRANSPORT: git-daemon | http-nginx | https-nginx | https-nginx-auth |
@@ -181,6 +182,19 @@ check "it shows the transfer: objects and bytes" \
 	grep -aqE "clinic $P: (receiving|sending) [0-9]+/[0-9]+ objects, [0-9]+ bytes" "$TMP/tty.log"
 check "then the chart's summary line" grep -aqE "clinic $P: received 1, sent 1, conflicts 0" "$TMP/tty.log"
 assert_eq "$(tree_of "$PHONE" "$P")" "$(tree_of "$CLINIC" "$P")" "phone and clinic trees after the terminal sync"
+
+section "a phone whose clock is three days ahead: its push is refused, its stamps corrected"
+fast() { run_skewed +3d "$PHONE" "$@"; }
+fast note "$P" "written on a phone three days ahead"
+expect_id
+FN=$ID
+fast sync --json
+expect_rc 0
+expect_json '[.[0].ok, .[0].sent, .[0].restamped] | map(tostring) | join(",")' "true,1,1"
+expect_stderr_re "warning: this device's clock is 3 days 0 hours ahead of clinic's: 1 version of chart $P got corrected stamps"
+on "$CLINIC" show "$FN" --json
+expect_json '.hlc[0:10]' "$(date -u +%Y-%m-%d)"
+assert_eq "$(tree_of "$PHONE" "$P")" "$(tree_of "$CLINIC" "$P")" "phone and clinic trees after the correction"
 
 section "a chart the server lacks: a clear error, not a silent skip"
 on "$PHONE" patient add --name Lena

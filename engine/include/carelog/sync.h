@@ -97,6 +97,13 @@ typedef struct {
 	size_t conflicts;      /**< conflicts open on the chart after the sync */
 	int cloned;            /**< the chart was new to this store */
 	int created;           /**< the chart was created on the remote */
+	/** Versions of this device whose stamps were corrected: the remote's
+	 *  hook found this device's clock ahead of the clinic's (see
+	 *  carelog_sync). 0 when none. */
+	size_t restamped;
+	/** How far ahead of the clinic's clock this device's clock was found,
+	 *  in ms, when `restamped` is set; else 0. */
+	long long clock_ahead_ms;
 } carelog_sync_result;
 
 typedef struct {
@@ -130,6 +137,19 @@ typedef struct {
  * the bytes of blobs the calling thread read, and the callbacks are only
  * ever called on the calling thread. The same holds for
  * carelog_bundle_apply.
+ *
+ * A device whose clock is wrong: a clinic's charts (carelog init --role
+ * clinic) refuse a push whose tip holds a version stamped more than five
+ * minutes ahead of the server's clock, and say what that clock says. When
+ * this device's own versions were the ones refused, its clock is that far
+ * ahead: each of them gets a new version stamped as much earlier (at most
+ * the server's time, and never more than a year earlier, whatever a server
+ * says; the record decided again among its open conflict
+ * versions, as the merge decides), in one commit, and the chart is synced
+ * again (once). chart_done's `restamped` and `clock_ahead_ms` tell; the
+ * wrong versions stay in the record's history. So a phone days ahead does
+ * not win every conflict at the clinic by accident. A path remote has no
+ * server clock and no hook: nothing is checked there.
  *
  * @return 0 when every chart synced; CARELOG_EREMOTE when any chart failed
  *         (the others still synced; chart_done says which and why);

@@ -1,0 +1,349 @@
+/*
+ * clock.c - a clinic's clock against a device whose wall clock is wrong.
+ *
+ * Conflicts go to the later hybrid-clock stamp, and a device has no way of
+ * its own to tell that its clock is days ahead: offline, "three days fast"
+ * and "three days later" look alike. The clinic's server is the clock the
+ * care team trusts, so its pre-receive hook refuses a push whose tip holds
+ * a record version stamped more than CARELOG__HLC_MAX_LEAD_MS ahead of the
+ * server's clock, and says what the server's clock says. A device whose
+ * push is refused so learns how far ahead its clock is (its own clock
+ * minus the server's, measured as the refusal arrives) and corrects the
+ * stamps of its own versions that the push would have brought: each gets
+ * a new version stamped as much earlier (at most the server's time), and a
+ * record that was in conflict is decided again between its versions with
+ * the corrected stamp, by the merge's own order. The wrong versions stay
+ * in the history (versions are never destroyed); only the tip decides
+ * conflicts, and it holds the corrected ones. Then the sync fetches,
+ * merges and pushes again.
+ *
+ * Only versions a push brings to the tip are held to the server's clock:
+ * what a chart already holds was accepted before. A path remote has no
+ * server and no hook (libgit2 writes it directly), so it has no trusted
+ * clock either.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "hlc.h"
+#include "index.h"
+#include "json_canon.h"
+#include "record_schema.h"
+#include "sync_internal.h"
+#include "timeutil.h"
+#include "tree_diff.h"
+#include "validate.h"
+
+/* What the hook's refusal says before the server's time, which the device
+ * reads back (carelog__clock_from_refusal). */
+#define CLOCK_SAYS "the clinic's clock says "
+
+void carelog__clock_span(char *out, size_t outsz, int64_t ms)
+{
+	int64_t min = ((ms < 0 ? -ms : ms) + 30000) / 60000;
+	if (min >= 48 * 60)
+		snprintf(out, outsz, "%lld days %lld hours", (long long)(min / 1440), (long long)(min % 1440 / 60));
+	else if (min >= 60)
+		snprintf(out, outsz, "%lld hours %lld minutes", (long long)(min / 60), (long long)(min % 60));
+	else
+		snprintf(out, outsz, "%lld minutes", (long long)min);
+}
+
+static void format_ms(char out[CARELOG__HLC_BUFSIZE], int64_t ms)
+{
+	carelog__hlc h = { ms, 0 };
+	carelog__hlc_format(out, &h);
+	out[24] = '\0'; /* "2026-11-26T11:40:00.123Z", the counter left out */
+}
+
+typedef struct {
+	git_repository *repo;
+	int64_t limit;                /* stamps after this are ahead */
+	const char *device;           /* only this device's versions (NULL: any) */
+	carelog__clock_ahead_cb cb;
+	void *payload;
+} ahead_ctx;
+
+static int ahead_change(const carelog__tree_change *d, void *payload)
+{
+	ahead_ctx *x = payload;
+	char id[CARELOG_ID_BUFSIZE];
+	carelog__hlc h;
+	json_t *rec;
+	const char *dev;
+	int rc = 0;
+
+	if (d->status == GIT_DELTA_DELETED || !carelog__record_path_id(id, d->path))
+		return 0;
+	if ((rec = carelog__blob_record(x->repo, d->new_id)) == NULL)
+		return carelog__last_code() ? carelog__last_code() : CARELOG_ERROR;
+	dev = json_string_value(json_object_get(rec, "device"));
+	if (carelog__hlc_parse(&h, json_string_value(json_object_get(rec, "hlc"))) < 0) {
+		rc = carelog__last_code();
+	} else if (h.ms > x->limit && (x->device == NULL || (dev && strcmp(dev, x->device) == 0))) {
+		rc = x->cb(x->payload, d->path, id, d->new_id, rec, &h);
+	}
+	json_decref(rec);
+	return rc;
+}
+
+int carelog__clock_ahead(git_repository *repo, const git_oid *from, const git_oid *to, int64_t now_ms,
+	const char *device, carelog__clock_ahead_cb cb, void *payload)
+{
+	git_commit *ca = NULL, *cb_ = NULL;
+	ahead_ctx x = { repo, now_ms + CARELOG__HLC_MAX_LEAD_MS, device, cb, payload };
+	int rc;
+
+	if ((from && (rc = git_commit_lookup(&ca, repo, from)) < 0) || (rc = git_commit_lookup(&cb_, repo, to)) < 0)
+		rc = carelog__git_fail(rc, "cannot read a chart commit");
+	else
+		rc = carelog__tree_diff(repo, ca ? git_commit_tree_id(ca) : NULL, git_commit_tree_id(cb_), ahead_change, &x);
+	git_commit_free(ca);
+	git_commit_free(cb_);
+	return rc;
+}
+
+/* ---- the hook's side ------------------------------------------------- */
+
+typedef struct {
+	const git_oid *tip;
+	int64_t now;
+} refuse_ctx;
+
+static int refuse_ahead(void *payload, const char *path, const char *id, const git_oid *blob, json_t *rec,
+	const carelog__hlc *h)
+{
+	refuse_ctx *x = payload;
+	char tip[GIT_OID_HEXSZ + 1], span[64], now[CARELOG__HLC_BUFSIZE];
+	const char *dev = json_string_value(json_object_get(rec, "device"));
+	(void)blob;
+	git_oid_tostr(tip, sizeof(tip), x->tip);
+	carelog__clock_span(span, sizeof(span), h->ms - x->now);
+	format_ms(now, x->now);
+	return carelog__refuse(tip, path,
+		"record %s is stamped %s, %s ahead of this clinic's clock (" CLOCK_SAYS "%s): the clock of device "
+		"'%s' is wrong; set it right (carelog sync corrects that device's own stamps and pushes again)",
+		id, json_string_value(json_object_get(rec, "hlc")), span, now, dev ? dev : "?");
+}
+
+int carelog__clock_check_push(git_repository *repo, const git_oid *old_tip, const git_oid *new_tip)
+{
+	refuse_ctx x = { new_tip, carelog__now_ms() };
+	return carelog__clock_ahead(repo, old_tip, new_tip, x.now, NULL, refuse_ahead, &x);
+}
+
+/* ---- the device's side ----------------------------------------------- */
+
+int carelog__clock_from_refusal(int64_t *clinic_ms, const char *text)
+{
+	const char *p = text ? strstr(text, CLOCK_SAYS) : NULL;
+	char t[32];
+	if (p == NULL)
+		return 0;
+	p += strlen(CLOCK_SAYS);
+	if (strlen(p) < 24)
+		return 0;
+	memcpy(t, p, 24);
+	t[24] = '\0';
+	if (carelog__time_parse(clinic_ms, t, "the clinic's clock") < 0) {
+		carelog_error_clear();
+		return 0;
+	}
+	return 1;
+}
+
+typedef struct {
+	carelog_store *s;
+	carelog__chart *c;
+	git_tree *head_tree;
+	int64_t clinic_ms, skew_ms;
+	carelog__put *puts;
+	size_t nputs, cap;
+	char **texts;                 /* the new versions' bytes, freed at the end */
+	size_t ntexts;
+	size_t restamped;
+} restamp_ctx;
+
+static carelog__put *put_new(restamp_ctx *x)
+{
+	if (x->nputs == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 16;
+		carelog__put *nv = realloc(x->puts, cap * sizeof(*nv));
+		if (nv == NULL)
+			return NULL;
+		x->puts = nv;
+		x->cap = cap;
+	}
+	memset(&x->puts[x->nputs], 0, sizeof(x->puts[0]));
+	return &x->puts[x->nputs++];
+}
+
+static int put_path(restamp_ctx *x, const char *path, int op, const git_oid *blob, const char *data, size_t len)
+{
+	carelog__put *p = put_new(x);
+	if (p == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	p->op = op;
+	if (blob)
+		p->blob = *blob;
+	p->data = data;
+	p->len = len;
+	return 0;
+}
+
+/* The record's open conflict versions in the head's tree: their blob ids
+ * (at most `max`). */
+static int conflict_versions(git_oid *out, size_t max, size_t *n, restamp_ctx *x, const char *id)
+{
+	char dir[64];
+	git_tree_entry *e = NULL;
+	git_tree *t = NULL;
+	int rc;
+
+	*n = 0;
+	snprintf(dir, sizeof(dir), "conflicts/%s", id);
+	rc = git_tree_entry_bypath(&e, x->head_tree, dir);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0;
+	}
+	if (rc < 0 || (rc = git_tree_lookup(&t, x->c->repo, git_tree_entry_id(e))) < 0) {
+		git_tree_entry_free(e);
+		return carelog__git_fail(rc, "cannot read the conflicts of a record");
+	}
+	for (size_t i = 0; i < git_tree_entrycount(t) && *n < max; i++)
+		out[(*n)++] = *git_tree_entry_id(git_tree_entry_byindex(t, i));
+	git_tree_free(t);
+	git_tree_entry_free(e);
+	return 0;
+}
+
+static int restamp_one(void *payload, const char *path, const char *id, const git_oid *blob, json_t *rec,
+	const carelog__hlc *h)
+{
+	restamp_ctx *x = payload;
+	carelog__hlc fixed = *h;
+	char hbuf[CARELOG__HLC_BUFSIZE], cpath[128], hex[GIT_OID_HEXSZ + 1];
+	git_oid losers[64], new_id, winner;
+	json_t *copy = json_deep_copy(rec), *wrec = NULL;
+	size_t nlosers = 0, len;
+	char *text = NULL, **nt;
+	int rc, new_wins = 1;
+
+	(void)blob;
+	if (copy == NULL)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	fixed.ms = h->ms - x->skew_ms;
+	if (fixed.ms > x->clinic_ms)
+		fixed.ms = x->clinic_ms;
+	carelog__hlc_format(hbuf, &fixed);
+	json_object_set_new(copy, "hlc", json_string(hbuf));
+	if ((rc = carelog__record_normalize(copy)) < 0)
+		goto out;
+	if ((text = carelog__json_dump(copy)) == NULL || (nt = realloc(x->texts, (x->ntexts + 1) * sizeof(*nt))) == NULL) {
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+		goto out;
+	}
+	x->texts = nt;
+	len = strlen(text);
+	{
+		char *withnl = realloc(text, len + 2);
+		if (withnl == NULL) {
+			rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+			goto out;
+		}
+		text = withnl;
+		text[len++] = '\n';
+		text[len] = '\0';
+	}
+	x->texts[x->ntexts++] = text;
+	if ((rc = git_odb_hash(&new_id, text, len, GIT_OBJECT_BLOB)) < 0) {
+		rc = carelog__git_fail(rc, "cannot hash a record");
+		text = NULL;
+		goto out;
+	}
+	/* decided again, as the merge decides, among the open versions */
+	if ((rc = conflict_versions(losers, sizeof(losers) / sizeof(losers[0]), &nlosers, x, id)) < 0) {
+		text = NULL;
+		goto out;
+	}
+	for (size_t i = 0; i < nlosers; i++) {
+		json_t *l = carelog__blob_record(x->c->repo, &losers[i]);
+		if (l == NULL) {
+			rc = carelog__last_code() ? carelog__last_code() : CARELOG_ERROR;
+			text = NULL;
+			goto out;
+		}
+		if (carelog__version_order(l, &losers[i], new_wins ? copy : wrec, new_wins ? &new_id : &winner) > 0) {
+			json_decref(wrec);
+			wrec = l;
+			winner = losers[i];
+			new_wins = 0;
+		} else {
+			json_decref(l);
+		}
+	}
+	if (new_wins) {
+		rc = put_path(x, path, CARELOG__PUT_DATA, NULL, text, len);
+	} else {
+		git_oid_tostr(hex, sizeof(hex), &winner);
+		snprintf(cpath, sizeof(cpath), "conflicts/%s/%s.json", id, hex);
+		rc = put_path(x, path, CARELOG__PUT_BLOB, &winner, NULL, 0);
+		if (rc == 0)
+			rc = put_path(x, cpath, CARELOG__PUT_REMOVE, NULL, NULL, 0);
+		git_oid_tostr(hex, sizeof(hex), &new_id);
+		snprintf(cpath, sizeof(cpath), "conflicts/%s/%s.json", id, hex);
+		if (rc == 0)
+			rc = put_path(x, cpath, CARELOG__PUT_DATA, NULL, text, len);
+	}
+	if (rc == 0)
+		x->restamped++;
+	text = NULL; /* x->texts owns it */
+out:
+	free(text);
+	json_decref(wrec);
+	json_decref(copy);
+	return rc;
+}
+
+int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
+	int64_t clinic_ms, int64_t skew_ms)
+{
+	restamp_ctx x = { s, c, NULL, clinic_ms, skew_ms, NULL, 0, 0, NULL, 0, 0 };
+	git_commit *commit = NULL;
+	git_oid head, new_head;
+	char msg[160], span[64];
+	int rc;
+
+	*n = 0;
+	if ((rc = carelog__lock(s)) < 0)
+		return rc;
+	if ((rc = carelog__chart_head(&head, c)) < 0)
+		goto out;
+	if ((rc = git_commit_lookup(&commit, c->repo, &head)) < 0 || (rc = git_commit_tree(&x.head_tree, commit)) < 0) {
+		rc = carelog__git_fail(rc, "cannot read the chart head");
+		goto out;
+	}
+	if ((rc = carelog__clock_ahead(c->repo, remote_tip, &head, clinic_ms, s->device, restamp_one, &x)) < 0 ||
+	    x.restamped == 0)
+		goto out;
+	carelog__clock_span(span, sizeof(span), skew_ms);
+	snprintf(msg, sizeof(msg), "re-stamp %zu version%s: this device's clock was %s ahead of the clinic's",
+		x.restamped, x.restamped == 1 ? "" : "s", span);
+	if ((rc = carelog__chart_write(&new_head, c, &head, x.puts, x.nputs, msg, s->author, s->device)) == 0)
+		rc = carelog__index_catchup(s, c);
+	if (rc == 0)
+		*n = x.restamped;
+out:
+	for (size_t i = 0; i < x.ntexts; i++)
+		free(x.texts[i]);
+	free(x.texts);
+	free(x.puts);
+	git_tree_free(x.head_tree);
+	git_commit_free(commit);
+	carelog__unlock(s);
+	return rc;
+}
