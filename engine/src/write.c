@@ -37,6 +37,8 @@ typedef struct staged {
 	git_oid base, head;    /* the ref when staging began; the last staged commit */
 	unsigned long round;   /* the last carelog_batch_commit that staged on it */
 	int holds;             /* objects of it may wait in memory (not written out by write_idle since) */
+	carelog__put *carry;   /* records staged in no commit yet: their files (data owned) */
+	size_t ncarry, carry_cap;
 	struct staged *next;
 } staged;
 
@@ -485,14 +487,84 @@ static int start_staging(staged **out, carelog_batch *b, const char *patient)
 	return 0;
 }
 
-/* Deferred mode: writes the job as a commit on the chart's staged head and
- * its records into the (still open) index transaction; no ref moves. */
+/* Deferred mode: a chart's records wait as files (the carry) until it has
+ * CARRY_MIN of them, or gets no record in a round, or the import ends, and
+ * only then become a commit. A chart that gets a few records in every
+ * batch (an input interleaving many patients) so gets one commit per
+ * CARRY_MIN records rather than one per batch: every commit rewrites the
+ * trees above its records, and those tree versions, held until the chart's
+ * objects are written, were most of such an import's memory. A record
+ * written again while it waits replaces its waiting file (as a batch keeps
+ * only the last version of a record). */
+#define CARRY_MIN 256
+
+static void carry_free(staged *st)
+{
+	for (size_t i = 0; i < st->ncarry; i++)
+		free((char *)st->carry[i].data);
+	free(st->carry);
+	st->carry = NULL;
+	st->ncarry = st->carry_cap = 0;
+}
+
+/* Takes the job's files into the chart's carry (the texts change owner). */
+static int carry_add(staged *st, chart_job *j)
+{
+	for (size_t i = 0; i < j->nputs; i++) {
+		carelog__put *dst = NULL;
+		for (size_t k = 0; k < st->ncarry && dst == NULL; k++)
+			if (strcmp(st->carry[k].path, j->puts[i].path) == 0)
+				dst = &st->carry[k];
+		if (dst) {
+			free((char *)dst->data);
+		} else {
+			if (st->ncarry == st->carry_cap) {
+				size_t cap = st->carry_cap ? 2 * st->carry_cap : 64;
+				carelog__put *nv = realloc(st->carry, cap * sizeof(*nv));
+				if (nv == NULL)
+					return carelog__fail(CARELOG_ENOMEM, "out of memory");
+				st->carry = nv;
+				st->carry_cap = cap;
+			}
+			dst = &st->carry[st->ncarry++];
+		}
+		*dst = j->puts[i];
+		j->texts[i] = NULL;
+	}
+	return 0;
+}
+
+/* Stages the chart's carry as one commit on its staged head. */
+static int carry_commit(carelog_batch *b, staged *st)
+{
+	carelog_store *s = b->s;
+	git_oid commit;
+	char msg[128], id[CARELOG_ID_BUFSIZE];
+	int rc;
+
+	if (st->ncarry == 0)
+		return 0;
+	if (st->ncarry == 1 && carelog__record_path_id(id, st->carry[0].path))
+		snprintf(msg, sizeof(msg), "%.*s %s", (int)strcspn(st->carry[0].path, "/"), st->carry[0].path, id);
+	else
+		snprintf(msg, sizeof(msg), "%zu records", st->ncarry);
+	if ((rc = carelog__chart_stage(&commit, st->c, st->has_head ? &st->head : NULL, st->carry, st->ncarry,
+			msg, s->author, s->device)) < 0)
+		return rc; /* a pack's failure names its chart */
+	carry_free(st);
+	st->head = commit;
+	st->has_head = 1;
+	st->holds = 1;
+	return 0;
+}
+
+/* Deferred mode: puts the job's records into the (still open) index
+ * transaction and into the chart's carry, staged as a commit once there
+ * are CARRY_MIN of them; no ref moves. */
 static int stage_chart(size_t *written, carelog_batch *b, chart_job *j, const char *patient)
 {
 	carelog_store *s = b->s;
 	staged *st = find_staged(b, patient);
-	git_oid commit;
-	char msg[128];
 	int rc;
 
 	if (st == NULL && (rc = start_staging(&st, b, patient)) < 0)
@@ -504,22 +576,22 @@ static int stage_chart(size_t *written, carelog_batch *b, chart_job *j, const ch
 	}
 	if ((rc = job_prepare(j, s, patient, 1)) < 0 || j->nputs == 0)
 		return rc;
-	job_message(msg, sizeof(msg), j);
-	if ((rc = carelog__chart_stage(&commit, st->c, st->has_head ? &st->head : NULL, j->puts, j->nputs,
-			msg, s->author, s->device)) < 0)
-		return rc;
 	for (size_t i = 0; i < j->nputs && rc == 0; i++) {
-		j->texts[i][j->puts[i].len - 1] = '\0';
-		rc = carelog__index_put(s, j->recs[i], j->texts[i], &j->puts[i].blob);
+		char *t = j->texts[i];
+		size_t len = j->puts[i].len;
+		if ((rc = git_odb_hash(&j->puts[i].blob, t, len, GIT_OBJECT_BLOB)) < 0) {
+			rc = carelog__git_fail(rc, "cannot hash a record");
+			break;
+		}
+		t[len - 1] = '\0'; /* the index takes the record without its newline */
+		rc = carelog__index_put(s, j->recs[i], t, &j->puts[i].blob);
+		t[len - 1] = '\n';
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = carry_add(st, j)) < 0)
 		return rc;
-	st->head = commit;
-	st->has_head = 1;
 	st->round = b->round;
-	st->holds = 1;
 	*written += j->nputs;
-	return 0;
+	return st->ncarry >= CARRY_MIN ? carry_commit(b, st) : 0;
 }
 
 /* Deferred mode, after a round of staging: each chart staged on before but
@@ -533,6 +605,10 @@ static int write_idle(carelog_batch *b)
 {
 	int rc = 0;
 
+	/* a chart that got no record this round stages what it carries */
+	for (staged *st = b->staged; st && rc == 0; st = st->next)
+		if (st->ncarry && st->round != b->round)
+			rc = carry_commit(b, st);
 	for (staged *st = b->staged; st && rc == 0; st = st->next)
 		if (st->holds && b->round - st->round >= IDLE_ROUNDS) {
 			/* writes what waits, in the foreground, freeing the memory it
@@ -554,6 +630,7 @@ static void free_staged(carelog_batch *b)
 			carelog__chart_discard_pending(b->staged->c); /* nothing waits unless the batch was given up */
 			carelog__chart_share_background(b->staged->c, NULL); /* the store keeps the chart */
 		}
+		carry_free(b->staged);
 		free(b->staged);
 		b->staged = next;
 	}
@@ -579,6 +656,8 @@ int carelog__batch_finish(carelog_batch *b)
 	carelog_store *s = b->s;
 	int rc = 0;
 
+	for (staged *st = b->staged; st && rc == 0; st = st->next)
+		rc = carry_commit(b, st);
 	/* every chart's objects in place before any ref moves: a pack that
 	 * fails (those of an import are written in the background) then fails
 	 * the import with nothing published */

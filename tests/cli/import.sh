@@ -281,4 +281,34 @@ packs=$(find "$GROUPED/charts/${PS[0]}.git/objects/pack" -name 'pack-*.pack' | w
 check "patient A's chart was written out early: $packs packs, at least 2" test "$packs" -ge 2
 refused_at_end "$TMP/grouped.jsonl" "${PS[0]}" "$TMP/grouped-failed"
 
+section "an input interleaving many patients: a chart's few lines per batch wait for one commit"
+# 3,000 lines over 20 patients in generated (time) order: each chart gets
+# about 100 lines in the first batch of 2,000 and 50 in the second. Each
+# waits as files until it has 256 records, gets no line in a batch, or the
+# import ends (write.c, CARRY_MIN): one commit per chart, where a commit
+# per batch made two and held a tree version per chart per batch.
+"$FIX" --seed 11 --records 3000 --patients 20 --out "$TMP/twenty.jsonl" >/dev/null
+MANY=$TMP/many
+run_raw --store "$MANY" init
+expect_ok
+run_raw --store "$MANY" import "$TMP/twenty.jsonl"
+expect_ok
+expect_stdout_eq "3000"
+mapfile -t PS < <(jq -r 'select(.kind == "patient") | .id' "$TMP/twenty.jsonl")
+assert_eq "${#PS[@]}" 20 "patients in the fixture"
+commits=$(for p in "${PS[@]}"; do git --git-dir "$MANY/charts/$p.git" rev-list --count main; done | sort | uniq -c | xargs)
+assert_eq "$commits" "20 1" "commits per chart (count, commits)"
+for p in "${PS[@]}"; do
+	jq -c --arg p "$p" 'select(.patient == $p)' "$TMP/twenty.jsonl" >"$TMP/one-patient.jsonl"
+	run_raw --store "$TMP/alone-$p" init
+	run_raw --store "$TMP/alone-$p" import "$TMP/one-patient.jsonl"
+	check "chart $p: the same tree as the patient's lines imported alone" \
+		test "$(git --git-dir "$MANY/charts/$p.git" rev-parse 'main^{tree}')" = \
+		"$(git --git-dir "$TMP/alone-$p/charts/$p.git" rev-parse 'main^{tree}')"
+done
+run_raw --store "$MANY" check
+expect_ok
+run_raw --store "$MANY" timeline "${PS[3]}" --json
+expect_json 'length' "$(jq -s --arg p "${PS[3]}" 'map(select(.patient == $p and .kind != "patient" and .kind != "caregiver")) | length' "$TMP/twenty.jsonl")"
+
 finish

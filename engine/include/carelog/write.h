@@ -185,7 +185,8 @@ CARELOG_EXTERN(void) carelog_batch_free(carelog_batch *b);
 /** Options for carelog_import. */
 typedef struct {
 	unsigned int version;  /**< CARELOG_IMPORT_OPTIONS_VERSION */
-	size_t batch_size;     /**< records per commit; 0 = default (2000) */
+	size_t batch_size;     /**< records per batch (one commit per chart it
+	                            touches with 256 or more of them); 0 = default (2000) */
 } carelog_import_options;
 #define CARELOG_IMPORT_OPTIONS_VERSION 1
 #define CARELOG_IMPORT_OPTIONS_INIT { CARELOG_IMPORT_OPTIONS_VERSION, 0 }
@@ -212,8 +213,11 @@ typedef struct {
  * together) holds little per chart once its lines end, but its open chart
  * still costs about 20 KB per patient (100,000 records over 1,000
  * patients: 66 MB; over 5,000: 164 MB). An input that interleaves many
- * patients holds every chart's share at once (85 MB over 10 patients,
- * 497 MB over 1,000): group it by patient, or import it in parts. A chart
+ * patients holds every chart's share at once (82 MB over 10 patients,
+ * 181 MB over 1,000): group it by patient, or import it in parts. A chart
+ * that gets fewer than 256 records in a batch carries them into a later
+ * commit (when it reaches 256, gets none in a batch, or the import ends),
+ * so such an input makes fewer, larger commits than one per batch. A chart
  * written out early and staged on again gets a small pack each time (no
  * delta against the earlier ones; merged later by pack maintenance).
  *
