@@ -116,10 +116,17 @@ static void on_chart(const carelog_sync_result *r, void *payload)
 		char span[64];
 		if (min >= 48 * 60)
 			snprintf(span, sizeof(span), "%lld days %lld hours", min / 1440, min % 1440 / 60);
-		else
+		else if (min >= 60)
 			snprintf(span, sizeof(span), "%lld hours %lld minutes", min / 60, min % 60);
-		cli_error("warning: this device's clock is %s ahead of %s's: %zu version%s of chart %s got corrected "
-			"stamps; set the clock right", span, r->remote, r->restamped, r->restamped == 1 ? "" : "s", r->patient);
+		else
+			snprintf(span, sizeof(span), "%lld minutes", min);
+		if (r->clock_ahead_ms > 0)
+			cli_error("warning: this device's clock is %s ahead of %s's: %zu version%s of chart %s got corrected "
+				"stamps; set the clock right", span, r->remote, r->restamped, r->restamped == 1 ? "" : "s",
+				r->patient);
+		else
+			cli_error("warning: %zu version%s of chart %s, written while this device's clock was ahead, got "
+				"corrected stamps (%s's clock)", r->restamped, r->restamped == 1 ? "" : "s", r->patient, r->remote);
 	}
 	if (o->json) {
 		json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:b,s:b}", "remote", r->remote, "patient", r->patient,

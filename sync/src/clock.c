@@ -147,17 +147,22 @@ int carelog__clock_from_refusal(int64_t *clinic_ms, const char *text)
 		return 0;
 	memcpy(t, p, 24);
 	t[24] = '\0';
-	if (carelog__time_parse(clinic_ms, t, "the clinic's clock") < 0) {
-		carelog_error_clear();
-		return 0;
-	}
-	return 1;
+	/* the caller's error (the refusal) must outlive a garbled time */
+	const carelog_error *e = carelog_error_last();
+	int code = e->code;
+	char *msg = strdup(e->message);
+	int ok = carelog__time_parse(clinic_ms, t, "the clinic's clock") == 0;
+	if (!ok && msg)
+		carelog__fail(code, "%s", msg);
+	free(msg);
+	return ok;
 }
 
 typedef struct {
 	carelog_store *s;
 	carelog__chart *c;
 	git_tree *head_tree;
+	git_oid head;
 	int64_t clinic_ms, skew_ms;
 	carelog__put *puts;
 	size_t nputs, cap;
@@ -195,14 +200,15 @@ static int put_path(restamp_ctx *x, const char *path, int op, const git_oid *blo
 }
 
 /* The record's open conflict versions in the head's tree: their blob ids
- * (at most `max`). */
-static int conflict_versions(git_oid *out, size_t max, size_t *n, restamp_ctx *x, const char *id)
+ * (*out, allocated; free it). */
+static int conflict_versions(git_oid **out, size_t *n, restamp_ctx *x, const char *id)
 {
 	char dir[64];
 	git_tree_entry *e = NULL;
 	git_tree *t = NULL;
 	int rc;
 
+	*out = NULL;
 	*n = 0;
 	snprintf(dir, sizeof(dir), "conflicts/%s", id);
 	rc = git_tree_entry_bypath(&e, x->head_tree, dir);
@@ -214,33 +220,112 @@ static int conflict_versions(git_oid *out, size_t max, size_t *n, restamp_ctx *x
 		git_tree_entry_free(e);
 		return carelog__git_fail(rc, "cannot read the conflicts of a record");
 	}
-	for (size_t i = 0; i < git_tree_entrycount(t) && *n < max; i++)
-		out[(*n)++] = *git_tree_entry_id(git_tree_entry_byindex(t, i));
+	if ((*out = calloc(git_tree_entrycount(t) + 1, sizeof(**out))) == NULL)
+		rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+	for (size_t i = 0; rc >= 0 && i < git_tree_entrycount(t); i++)
+		(*out)[(*n)++] = *git_tree_entry_id(git_tree_entry_byindex(t, i));
 	git_tree_free(t);
 	git_tree_entry_free(e);
-	return 0;
+	return rc < 0 ? rc : 0;
+}
+
+/* The stamp of the version the record had before `blob` was written: the
+ * version at `path` in the first parent of the newest first-parent
+ * ancestor of the head whose tree does not hold `blob` there... that is,
+ * walking back from the head while the path still holds `blob`. *found is
+ * 0 when the record was new (or the walk gave up, after 10,000 commits). */
+static int previous_stamp(carelog__hlc *out, int *found, restamp_ctx *x, const char *path, const git_oid *blob)
+{
+	git_commit *c = NULL, *parent = NULL;
+	int rc = 0;
+
+	*found = 0;
+	if ((rc = git_commit_lookup(&c, x->c->repo, &x->head)) < 0)
+		return carelog__git_fail(rc, "cannot read the chart head");
+	for (int steps = 0; steps < 10000 && git_commit_parentcount(c) > 0; steps++) {
+		git_tree *t = NULL;
+		git_tree_entry *e = NULL;
+		if ((rc = git_commit_parent(&parent, c, 0)) < 0 || (rc = git_commit_tree(&t, parent)) < 0) {
+			rc = carelog__git_fail(rc, "cannot read the chart's history");
+			break;
+		}
+		rc = git_tree_entry_bypath(&e, t, path);
+		git_tree_free(t);
+		if (rc == GIT_ENOTFOUND) { /* the record was new */
+			git_error_clear();
+			rc = 0;
+			break;
+		}
+		if (rc < 0) {
+			rc = carelog__git_fail(rc, "cannot read the chart's history");
+			break;
+		}
+		if (!git_oid_equal(git_tree_entry_id(e), blob)) {
+			json_t *prev = carelog__blob_record(x->c->repo, git_tree_entry_id(e));
+			git_tree_entry_free(e);
+			if (prev == NULL) {
+				rc = carelog__last_code() ? carelog__last_code() : CARELOG_ERROR;
+				break;
+			}
+			*found = carelog__hlc_parse(out, json_string_value(json_object_get(prev, "hlc"))) == 0;
+			json_decref(prev);
+			rc = 0;
+			break;
+		}
+		git_tree_entry_free(e);
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+	}
+	git_commit_free(parent);
+	git_commit_free(c);
+	return rc;
 }
 
 static int restamp_one(void *payload, const char *path, const char *id, const git_oid *blob, json_t *rec,
 	const carelog__hlc *h)
 {
 	restamp_ctx *x = payload;
-	carelog__hlc fixed = *h;
+	carelog__hlc fixed = *h, prev;
 	char hbuf[CARELOG__HLC_BUFSIZE], cpath[128], hex[GIT_OID_HEXSZ + 1];
-	git_oid losers[64], new_id, winner;
+	git_oid *losers = NULL, new_id, winner;
 	json_t *copy = json_deep_copy(rec), *wrec = NULL;
 	size_t nlosers = 0, len;
 	char *text = NULL, **nt;
-	int rc, new_wins = 1;
+	int rc, new_wins = 1, have_prev = 0;
+	int64_t tms;
 
-	(void)blob;
 	if (copy == NULL)
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	/* as much earlier as the clock was ahead, not after the clinic's time,
+	 * and still after the version it amended (which its writer had seen) */
 	fixed.ms = h->ms - x->skew_ms;
 	if (fixed.ms > x->clinic_ms)
 		fixed.ms = x->clinic_ms;
+	if ((rc = previous_stamp(&prev, &have_prev, x, path, blob)) < 0)
+		goto out;
+	if (have_prev && prev.ms > x->clinic_ms + CARELOG__HLC_MAX_LEAD_MS) {
+		/* a wrong stamp too (this device's, not pushed): as corrected */
+		prev.ms -= x->skew_ms;
+		if (prev.ms > x->clinic_ms)
+			prev.ms = x->clinic_ms;
+	}
+	if (have_prev && carelog__hlc_cmp(&fixed, &prev) <= 0) {
+		fixed = prev;
+		carelog__hlc_tick(&fixed, prev.ms); /* just after it */
+	}
 	carelog__hlc_format(hbuf, &fixed);
 	json_object_set_new(copy, "hlc", json_string(hbuf));
+	/* a time the device filled in from its own clock (within a minute of
+	 * the stamp) was as far ahead: moved back as much */
+	if (carelog__time_parse(&tms, json_string_value(json_object_get(copy, "time")), "time") == 0 &&
+	    tms > x->clinic_ms + CARELOG__HLC_MAX_LEAD_MS && tms - h->ms <= 60000 && h->ms - tms <= 60000) {
+		char tbuf[CARELOG__TIME_BUFSIZE];
+		int64_t t2 = tms - (h->ms - fixed.ms);
+		carelog__time_format(tbuf, t2 < x->clinic_ms ? t2 : x->clinic_ms);
+		json_object_set_new(copy, "time", json_string(tbuf));
+	}
+	carelog_error_clear();
 	if ((rc = carelog__record_normalize(copy)) < 0)
 		goto out;
 	if ((text = carelog__json_dump(copy)) == NULL || (nt = realloc(x->texts, (x->ntexts + 1) * sizeof(*nt))) == NULL) {
@@ -265,19 +350,24 @@ static int restamp_one(void *payload, const char *path, const char *id, const gi
 		text = NULL;
 		goto out;
 	}
-	/* decided again, as the merge decides, among the open versions */
-	if ((rc = conflict_versions(losers, sizeof(losers) / sizeof(losers[0]), &nlosers, x, id)) < 0) {
+	/* decided again, as the merge decides, among the open versions; one
+	 * that is itself ahead of the clinic's clock (another device's) is
+	 * not put at the record's path, where the clinic would refuse it */
+	if ((rc = conflict_versions(&losers, &nlosers, x, id)) < 0) {
 		text = NULL;
 		goto out;
 	}
 	for (size_t i = 0; i < nlosers; i++) {
 		json_t *l = carelog__blob_record(x->c->repo, &losers[i]);
+		carelog__hlc lh;
 		if (l == NULL) {
 			rc = carelog__last_code() ? carelog__last_code() : CARELOG_ERROR;
 			text = NULL;
 			goto out;
 		}
-		if (carelog__version_order(l, &losers[i], new_wins ? copy : wrec, new_wins ? &new_id : &winner) > 0) {
+		if (carelog__hlc_parse(&lh, json_string_value(json_object_get(l, "hlc"))) == 0 &&
+		    lh.ms <= x->clinic_ms + CARELOG__HLC_MAX_LEAD_MS &&
+		    carelog__version_order(l, &losers[i], new_wins ? copy : wrec, new_wins ? &new_id : &winner) > 0) {
 			json_decref(wrec);
 			wrec = l;
 			winner = losers[i];
@@ -304,6 +394,7 @@ static int restamp_one(void *payload, const char *path, const char *id, const gi
 	text = NULL; /* x->texts owns it */
 out:
 	free(text);
+	free(losers);
 	json_decref(wrec);
 	json_decref(copy);
 	return rc;
@@ -312,7 +403,7 @@ out:
 int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
 	int64_t clinic_ms, int64_t skew_ms)
 {
-	restamp_ctx x = { s, c, NULL, clinic_ms, skew_ms, NULL, 0, 0, NULL, 0, 0 };
+	restamp_ctx x = { .s = s, .c = c, .clinic_ms = clinic_ms, .skew_ms = skew_ms };
 	git_commit *commit = NULL;
 	git_oid head, new_head;
 	char msg[160], span[64];
@@ -323,6 +414,7 @@ int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const
 		return rc;
 	if ((rc = carelog__chart_head(&head, c)) < 0)
 		goto out;
+	x.head = head;
 	if ((rc = git_commit_lookup(&commit, c->repo, &head)) < 0 || (rc = git_commit_tree(&x.head_tree, commit)) < 0) {
 		rc = carelog__git_fail(rc, "cannot read the chart head");
 		goto out;

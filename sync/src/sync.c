@@ -19,8 +19,8 @@
 #include "sync_internal.h"
 #include "timeutil.h"
 
-/* A remote that says its clock is further behind this device's than this
- * is not believed: no stamp is corrected by more than a year, whatever a
+/* A remote whose clock is further from this device's than this is not
+ * believed: no stamp is corrected by more than a year, whatever a
  * (possibly hostile) server says. */
 #define CLOCK_MAX_SKEW_MS (366LL * 24 * 3600 * 1000)
 
@@ -491,7 +491,8 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 
 	if ((rc = carelog__chart_get(&c, s, x->patient)) < 0)
 		return rc;
-	for (int attempt = 0; attempt < CARELOG__SYNC_ATTEMPTS; attempt++) {
+	/* one more round after a correction of this device's stamps */
+	for (int attempt = 0; attempt < CARELOG__SYNC_ATTEMPTS + restamped; attempt++) {
 		struct stat st;
 		size_t got = 0;
 		rc = 0;
@@ -521,20 +522,25 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 			continue;
 		}
 		if (rc < 0 && x->hook_refused && !restamped) {
-			/* refused for this device's clock: correct its stamps, once */
-			int64_t clinic_ms, skew;
+			/* refused for this device's clock (ahead now, or when it wrote
+			 * versions it still holds): correct its stamps, once */
+			int64_t clinic_ms, skew = 0;
 			size_t n = 0;
 			int r2;
 			if (carelog__clock_from_refusal(&clinic_ms, x->said) &&
-			    (skew = carelog__now_ms() - clinic_ms) > CARELOG__HLC_MAX_LEAD_MS && skew <= CLOCK_MAX_SKEW_MS) {
-				if ((r2 = carelog__clock_restamp(&n, s, c, have ? &incoming : NULL, clinic_ms, skew)) < 0)
+			    (skew = carelog__now_ms() - clinic_ms) <= CLOCK_MAX_SKEW_MS && skew >= -CLOCK_MAX_SKEW_MS) {
+				if (skew <= CARELOG__HLC_MAX_LEAD_MS)
+					skew = 0; /* right now (what is left is the round trip) */
+				r2 = carelog__clock_restamp(&n, s, c, have ? &incoming : NULL, clinic_ms, skew);
+				if (r2 < 0 && r2 != CARELOG_EMOVED)
 					return r2;
-				if (n > 0) {
+				if (r2 == 0 && n > 0) {
 					restamped = 1;
 					res->restamped = n;
 					res->clock_ahead_ms = skew;
-					continue;
 				}
+				if (r2 == CARELOG_EMOVED || n > 0)
+					continue;
 			}
 		}
 		if (rc < 0)

@@ -9,6 +9,11 @@
 #   - an edit made on the right phone after the fast phone's concurrent
 #     edit wins, and one made before it loses: the later edit in real time
 #     wins either way, listed alike on both phones and at the clinic;
+#   - with the clock set right before the sync, versions written while it
+#     was ahead (and an amendment made after, which follows them) still get
+#     corrected stamps, and a time the phone filled in moves back too;
+#   - two versions of one record written ahead keep their order;
+#   - a refusal whose statement of the clock is garbled keeps its reason;
 #   - plain `git push` of a version stamped ahead is refused, naming the
 #     device whose clock is wrong;
 #   - a phone that received the fast phone's uncorrected version through a
@@ -142,6 +147,60 @@ for who in fast right clinic; do
 	expect_json '[.[] | [.winner.amount, .loser.amount] | map(tostring) | join(",")] | join(" ")' "15,12"
 done
 same_everywhere "after the second conflict"
+
+section "the clock set right before the sync: versions written while it was ahead are corrected"
+fast note "$P" "written three days ahead"
+expect_id
+N2=$ID
+fast note "$P" "written three days ahead, then amended with the clock set right"
+expect_id
+N3=$ID
+fast show "$N3" --json
+check "a time the phone filled in is days ahead too" test "$(jq_out '.time[0:10]')" != "$TODAY"
+right_clock() { run_raw --store "$FAST" "$@"; }
+right_clock amend "$N3" --set "text=amended"
+expect_ok
+right_clock sync --json
+expect_rc 0
+expect_json '[.[0].ok, .[0].restamped, .[0].clock_ahead_ms] | map(tostring) | join(",")' "true,2,0"
+expect_stderr_re "warning: 2 versions of chart $P, written while this device's clock was ahead, got corrected stamps \\(clinic's clock\\)"
+for n in "$N2" "$N3"; do
+	clinic show "$n" --json
+	expect_json '.hlc[0:10]' "$TODAY"
+	expect_json '.time[0:10]' "$TODAY"
+done
+expect_json '.text' "amended"
+right_clock show "$N3" --history --json
+expect_json 'length' "3"
+expect_json '[.[0].hlc < .[1].hlc, .[1].hlc > .[2].hlc] | all' "true"
+fast show "$D" --json
+expect_json '.time' "2026-11-20T08:00:00Z"
+
+section "two versions of one record written ahead: the newer stays after the older"
+fast note "$P" "first"
+expect_id
+N4=$ID
+fast amend "$N4" --set "text=second"
+expect_ok
+fast_sync_corrected 1
+clinic show "$N4" --history --json
+expect_json '[.[-1].text, .[-1].hlc[0:10]] | join(",")' "second,$TODAY"
+right sync --quiet
+expect_ok
+same_everywhere "after the two versions"
+
+section "a refusal whose clock statement is garbled keeps its reason"
+HOOK=$CLINIC/charts/$P.git/hooks/pre-receive
+cp "$HOOK" "$TMP/hook.saved"
+printf '#!/bin/sh\necho "carelog: refused: made up; the clinic'"'"'s clock says XXXX-11-26T11:40:00.123Z" >&2\nexit 1\n' >"$HOOK"
+fast note "$P" "refused by a made-up hook"
+expect_id
+fast sync --quiet
+expect_failure "sync of chart $P with clinic failed: .*refused the push: refused: made up; the clinic's clock says XXXX"
+cp "$TMP/hook.saved" "$HOOK"
+fast_sync_corrected 1
+right sync --quiet
+expect_ok
 
 section "plain git push of a version stamped ahead is refused, naming the device"
 HEAD=$(git --git-dir "$CLINIC/charts/$P.git" rev-parse main)

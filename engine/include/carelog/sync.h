@@ -102,7 +102,8 @@ typedef struct {
 	 *  carelog_sync). 0 when none. */
 	size_t restamped;
 	/** How far ahead of the clinic's clock this device's clock was found,
-	 *  in ms, when `restamped` is set; else 0. */
+	 *  in ms, when `restamped` is set (0 when the clock is right now but
+	 *  was ahead when the versions were written); else 0. */
 	long long clock_ahead_ms;
 } carelog_sync_result;
 
@@ -141,14 +142,18 @@ typedef struct {
  * A device whose clock is wrong: a clinic's charts (carelog init --role
  * clinic) refuse a push whose tip holds a version stamped more than five
  * minutes ahead of the server's clock, and say what that clock says. When
- * this device's own versions were the ones refused, its clock is that far
- * ahead: each of them gets a new version stamped as much earlier (at most
- * the server's time, and never more than a year earlier, whatever a server
- * says; the record decided again among its open conflict
- * versions, as the merge decides), in one commit, and the chart is synced
- * again (once). chart_done's `restamped` and `clock_ahead_ms` tell; the
- * wrong versions stay in the record's history. So a phone days ahead does
- * not win every conflict at the clinic by accident. A path remote has no
+ * this device's own versions were the ones refused, each of them gets a new
+ * version stamped as much earlier as this device's clock is ahead of the
+ * server's (by no more than a year, whatever a server says), at most the
+ * server's time, and still after the version it amended; its `time`, when
+ * the device filled it in from its clock, moves back as much. A record in
+ * conflict is decided again among its open versions, as the merge decides
+ * (a version itself ahead of the server's clock is not put in its place).
+ * All in one commit; then the chart is synced again (once). chart_done's
+ * `restamped` and `clock_ahead_ms` tell (the latter 0 when the clock is
+ * right now but was ahead when the versions were written); the wrong
+ * versions stay in the record's history. So a phone days ahead does not
+ * win every conflict at the clinic by accident. A path remote has no
  * server clock and no hook: nothing is checked there.
  *
  * @return 0 when every chart synced; CARELOG_EREMOTE when any chart failed
