@@ -126,7 +126,7 @@ static void on_chart(const carelog_sync_result *r, void *payload)
 				r->patient);
 		else
 			cli_error("warning: %zu version%s of chart %s, written while this device's clock was ahead, got "
-				"corrected stamps (%s's clock)", r->restamped, r->restamped == 1 ? "" : "s", r->patient, r->remote);
+				"corrected stamps", r->restamped, r->restamped == 1 ? "" : "s", r->patient);
 	}
 	if (o->json) {
 		json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:b,s:b}", "remote", r->remote, "patient", r->patient,

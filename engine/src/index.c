@@ -268,6 +268,34 @@ int carelog__index_lookup(char **json, char patient[CARELOG_ID_BUFSIZE], char ki
 	return rc;
 }
 
+int carelog__index_has_ahead(int *ahead, carelog_store *s, const char *patient, int64_t bound_ms)
+{
+	sqlite3_stmt *st = NULL;
+	carelog__hlc bound = { bound_ms, 0 };
+	char buf[CARELOG__HLC_BUFSIZE];
+	size_t n;
+	int rc;
+
+	*ahead = 0;
+	carelog__hlc_format(buf, &bound);
+	n = strlen(buf);
+	memset(buf + n - 4, '~', 4); /* after every counter of that millisecond */
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM records WHERE patient = ?1 AND hlc > ?2 LIMIT 1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return carelog__sql_fail(s->db, "cannot read the clock");
+	sqlite3_bind_text(st, 1, patient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, buf, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		*ahead = rc == SQLITE_ROW;
+		rc = 0;
+	} else {
+		rc = carelog__sql_fail(s->db, "cannot read the clock");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int carelog__index_max_hlc(char out[64], carelog_store *s, const char *patient)
 {
 	sqlite3_stmt *st = s->stmts[ST_MAX_HLC];

@@ -43,6 +43,9 @@ int carelog__index_lookup(char **json, char patient[CARELOG_ID_BUFSIZE], char ki
 /* The latest hlc stamp among a chart's records ("" if none), leaving out
  * stamps more than CARELOG__HLC_MAX_LEAD_MS ahead of this device's clock. */
 int carelog__index_max_hlc(char out[64], carelog_store *s, const char *patient);
+/* *ahead = 1 if a record of the chart is stamped after bound_ms (any
+ * counter), else 0. */
+int carelog__index_has_ahead(int *ahead, carelog_store *s, const char *patient, int64_t bound_ms);
 
 
 

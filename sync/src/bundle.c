@@ -165,8 +165,12 @@ int carelog_bundle_create(carelog_store *s, const char *patient, const char *fil
 	carelog_error_clear();
 	if (patient == NULL || file == NULL || *file == '\0')
 		return carelog__store_result(s, carelog__fail(CARELOG_EINVALID, "a bundle needs a patient and a file"));
-	if ((rc = carelog__chart_get(&c, s, patient)) < 0 || (rc = carelog__chart_head(&head, c)) < 0 ||
-	    (since_remote && (rc = remote_base(&base, s, c, since_remote)) < 0))
+	/* versions this device wrote while its clock was ahead go out corrected */
+	size_t settled = 0;
+	if ((rc = carelog__chart_get(&c, s, patient)) < 0 ||
+	    (since_remote && (rc = remote_base(&base, s, c, since_remote)) < 0) ||
+	    (rc = carelog__clock_settle(&settled, s, c, since_remote ? &base : NULL)) < 0 ||
+	    (rc = carelog__chart_head(&head, c)) < 0)
 		return carelog__store_result(s, rc);
 	if ((rc = git_revwalk_new(&walk, c->repo)) < 0 || (rc = git_revwalk_push(walk, &head)) < 0 ||
 	    (since_remote && (rc = git_revwalk_hide(walk, &base)) < 0) ||

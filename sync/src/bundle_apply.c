@@ -379,6 +379,10 @@ static int apply(char patient[CARELOG_ID_BUFSIZE], size_t *received, carelog_sto
 	if (c && ((rc = carelog__chart_head(&head, c)) < 0 ||
 		  (rc = carelog__validate_history(q->repo, patient, &b->tip, &head)) < 0))
 		goto out;
+	/* a clinic holds what it is handed to its clock, as its hook does */
+	if (s->hook_program && (rc = carelog__clock_check_push(q->repo, c ? &head : NULL, &b->tip,
+					"once it is, a new bundle from that device carries corrected stamps")) < 0)
+		goto out;
 	rc = c ? merge_into(received, s, q, c, &b->tip) : create_from(received, s, q, patient, &b->tip);
 	q = NULL; /* taken by either */
 out:

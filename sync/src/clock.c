@@ -20,7 +20,11 @@
  * Only versions a push brings to the tip are held to the server's clock:
  * what a chart already holds was accepted before. A path remote has no
  * server and no hook (libgit2 writes it directly), so it has no trusted
- * clock either.
+ * clock either; but a device whose clock was set right again knows its
+ * own versions stamped ahead of it are wrong, and corrects them (to its
+ * clock, after the versions they amended) before any push or bundle
+ * (carelog__clock_settle). A clinic store applying a bundle holds it to
+ * its own clock as the hook does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +114,7 @@ int carelog__clock_ahead(git_repository *repo, const git_oid *from, const git_oi
 typedef struct {
 	const git_oid *tip;
 	int64_t now;
+	const char *advice;
 } refuse_ctx;
 
 static int refuse_ahead(void *payload, const char *path, const char *id, const git_oid *blob, json_t *rec,
@@ -124,13 +129,13 @@ static int refuse_ahead(void *payload, const char *path, const char *id, const g
 	format_ms(now, x->now);
 	return carelog__refuse(tip, path,
 		"record %s is stamped %s, %s ahead of this clinic's clock (" CLOCK_SAYS "%s): the clock of device "
-		"'%s' is wrong; set it right (carelog sync corrects that device's own stamps and pushes again)",
-		id, json_string_value(json_object_get(rec, "hlc")), span, now, dev ? dev : "?");
+		"'%s' is wrong; set it right (%s)",
+		id, json_string_value(json_object_get(rec, "hlc")), span, now, dev ? dev : "?", x->advice);
 }
 
-int carelog__clock_check_push(git_repository *repo, const git_oid *old_tip, const git_oid *new_tip)
+int carelog__clock_check_push(git_repository *repo, const git_oid *old_tip, const git_oid *new_tip, const char *advice)
 {
-	refuse_ctx x = { new_tip, carelog__now_ms() };
+	refuse_ctx x = { new_tip, carelog__now_ms(), advice };
 	return carelog__clock_ahead(repo, old_tip, new_tip, x.now, NULL, refuse_ahead, &x);
 }
 
@@ -164,6 +169,7 @@ typedef struct {
 	git_tree *head_tree;
 	git_oid head;
 	int64_t clinic_ms, skew_ms;
+	int settle;                   /* against this device's own clock */
 	carelog__put *puts;
 	size_t nputs, cap;
 	char **texts;                 /* the new versions' bytes, freed at the end */
@@ -304,6 +310,11 @@ static int restamp_one(void *payload, const char *path, const char *id, const gi
 		fixed.ms = x->clinic_ms;
 	if ((rc = previous_stamp(&prev, &have_prev, x, path, blob)) < 0)
 		goto out;
+	/* a stamp in the millisecond of the version it amended followed that
+	 * version (the clock was behind it), not this device's clock: without
+	 * a server's word, that is no sign of a wrong clock */
+	if (x->settle && have_prev && h->ms <= prev.ms)
+		goto out;
 	if (have_prev && prev.ms > x->clinic_ms + CARELOG__HLC_MAX_LEAD_MS) {
 		/* a wrong stamp too (this device's, not pushed): as corrected */
 		prev.ms -= x->skew_ms;
@@ -400,10 +411,10 @@ out:
 	return rc;
 }
 
-int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
-	int64_t clinic_ms, int64_t skew_ms)
+static int restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip, int64_t clinic_ms,
+	int64_t skew_ms, int settle)
 {
-	restamp_ctx x = { .s = s, .c = c, .clinic_ms = clinic_ms, .skew_ms = skew_ms };
+	restamp_ctx x = { .s = s, .c = c, .clinic_ms = clinic_ms, .skew_ms = skew_ms, .settle = settle };
 	git_commit *commit = NULL;
 	git_oid head, new_head;
 	char msg[160], span[64];
@@ -425,7 +436,9 @@ int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const
 	carelog__clock_span(span, sizeof(span), skew_ms);
 	snprintf(msg, sizeof(msg), "re-stamp %zu version%s: this device's clock was %s ahead of the clinic's",
 		x.restamped, x.restamped == 1 ? "" : "s", span);
-	if ((rc = carelog__chart_write(&new_head, c, &head, x.puts, x.nputs, msg, s->author, s->device)) == 0)
+	/* into git at once (not left in the journal): a push or bundle follows */
+	if ((rc = carelog__chart_write(&new_head, c, &head, x.puts, x.nputs, msg, s->author, s->device)) == 0 &&
+	    (rc = carelog__chart_fold(c)) == 0)
 		rc = carelog__index_catchup(s, c);
 	if (rc == 0)
 		*n = x.restamped;
@@ -438,4 +451,26 @@ out:
 	git_commit_free(commit);
 	carelog__unlock(s);
 	return rc;
+}
+
+int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
+	int64_t clinic_ms, int64_t skew_ms)
+{
+	return restamp(n, s, c, remote_tip, clinic_ms, skew_ms, 0);
+}
+
+int carelog__clock_settle(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip)
+{
+	int64_t now = carelog__now_ms();
+	int ahead = 0, rc;
+
+	*n = 0;
+	if ((rc = carelog__lock(s)) < 0)
+		return rc;
+	if ((rc = carelog__index_catchup(s, c)) == 0)
+		rc = carelog__index_has_ahead(&ahead, s, c->patient, now + CARELOG__HLC_MAX_LEAD_MS);
+	carelog__unlock(s);
+	if (rc < 0 || !ahead)
+		return rc;
+	return restamp(n, s, c, remote_tip, now, 0, 1);
 }

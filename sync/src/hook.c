@@ -174,7 +174,8 @@ int carelog_check_push(const char *old_hex, const char *new_hex, const char *ref
 		goto out;
 	}
 	if ((rc = carelog__validate_history(repo, patient, &new_id, is_new ? NULL : &old_id)) == 0)
-		rc = carelog__clock_check_push(repo, is_new ? NULL : &old_id, &new_id);
+		rc = carelog__clock_check_push(repo, is_new ? NULL : &old_id, &new_id,
+			"carelog sync corrects that device's own stamps and pushes again");
 out:
 	git_repository_free(repo);
 	git_libgit2_shutdown();

@@ -486,7 +486,7 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 {
 	carelog__chart *c;
 	git_oid incoming, head, new_head;
-	int have, rc = 0, restamped = 0;
+	int have, rc = 0, restamped = 0, settled = 0;
 	const char *local = url_local_path(url);
 
 	if ((rc = carelog__chart_get(&c, s, x->patient)) < 0)
@@ -514,6 +514,16 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 			set_tracking(c->repo, x->remote, &incoming);
 			break; /* the remote has everything */
 		}
+		if (!settled) {
+			/* this device's versions stamped ahead of its (now right) clock */
+			size_t n = 0;
+			settled = 1;
+			if ((rc = carelog__clock_settle(&n, s, c, have ? &incoming : NULL)) < 0)
+				return rc;
+			if (n > 0 && (rc = carelog__chart_head(&new_head, c)) < 0)
+				return rc;
+			res->restamped += n;
+		}
 		x->reject_msg[0] = '\0';
 		rc = local ? push_local(c->repo, local, have ? &incoming : NULL, &new_head, x) : push(c->repo, url, x);
 		if (rc == CARELOG_EMOVED) {
@@ -536,7 +546,7 @@ static int sync_existing(carelog_sync_result *res, carelog_store *s, const char 
 					return r2;
 				if (r2 == 0 && n > 0) {
 					restamped = 1;
-					res->restamped = n;
+					res->restamped += n;
 					res->clock_ahead_ms = skew;
 				}
 				if (r2 == CARELOG_EMOVED || n > 0)

@@ -93,7 +93,8 @@ int carelog__clock_ahead(git_repository *repo, const git_oid *from, const git_oi
 /* The hook's check: CARELOG_EREMOTE, naming the tip, the path, the record,
  * its stamp, how far ahead it is and what this server's clock says, if a
  * version the push brings to the tip is ahead of this server's clock. */
-int carelog__clock_check_push(git_repository *repo, const git_oid *old_tip, const git_oid *new_tip);
+int carelog__clock_check_push(git_repository *repo, const git_oid *old_tip, const git_oid *new_tip,
+	const char *advice);
 /* 1 and *clinic_ms if `text` (what the remote said) holds the hook's
  * statement of its clock; else 0. */
 int carelog__clock_from_refusal(int64_t *clinic_ms, const char *text);
@@ -101,10 +102,17 @@ int carelog__clock_from_refusal(int64_t *clinic_ms, const char *text);
  * that differ from `remote_tip`'s (NULL: all) and are stamped more than
  * CARELOG__HLC_MAX_LEAD_MS after clinic_ms get a new version each, stamped
  * skew_ms earlier (at most clinic_ms), the record decided again among its
- * open conflict versions; one commit, the index caught up. *n receives how
+ * open conflict versions; one commit, put into git (not left in the
+ * journal), the index caught up. *n receives how
  * many (0: nothing written). */
 int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
 	int64_t clinic_ms, int64_t skew_ms);
+/* Before a push or a bundle: when the chart holds versions stamped ahead
+ * of this device's clock (the index says), carelog__clock_restamp of this
+ * device's own ones against its own clock (skew 0), leaving out a version
+ * stamped in the millisecond of the version it amended (its stamp followed
+ * that version, not a wrong clock). *n: how many. */
+int carelog__clock_settle(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip);
 /* "3 days 2 hours", "5 hours 12 minutes", "7 minutes" for |ms|. */
 void carelog__clock_span(char *out, size_t outsz, int64_t ms);
 

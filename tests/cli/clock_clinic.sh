@@ -18,7 +18,11 @@
 #     device whose clock is wrong;
 #   - a phone that received the fast phone's uncorrected version through a
 #     bundle is refused too (it corrects only its own versions) and syncs
-#     once the fast phone has.
+#     once the fast phone has;
+#   - a clinic store refuses a bundle stamped ahead of its clock; a bundle
+#     made once the phone's clock is right carries corrected stamps;
+#   - a folder has no clock of its own, but a phone whose clock is right
+#     again corrects its own versions before it pushes.
 # (tests/cli/clock_skew.sh covers the fast phone's own ordering through a
 # folder, which has no server clock.)
 source "$(dirname "$0")/lib.sh" "$@"
@@ -163,7 +167,7 @@ expect_ok
 right_clock sync --json
 expect_rc 0
 expect_json '[.[0].ok, .[0].restamped, .[0].clock_ahead_ms] | map(tostring) | join(",")' "true,2,0"
-expect_stderr_re "warning: 2 versions of chart $P, written while this device's clock was ahead, got corrected stamps \\(clinic's clock\\)"
+expect_stderr_re "warning: 2 versions of chart $P, written while this device's clock was ahead, got corrected stamps"
 for n in "$N2" "$N3"; do
 	clinic show "$n" --json
 	expect_json '.hlc[0:10]' "$TODAY"
@@ -235,6 +239,43 @@ right sync --quiet
 expect_ok
 right show "$N" --json
 expect_json '.hlc[0:10]' "$TODAY"
+
+section "a bundle handed to the clinic is held to its clock; one made with the clock set right is taken"
+fast note "$P" "handed over on a stick"
+expect_id
+N6=$ID
+fast bundle create "$P" "$TMP/b1.bundle" --since clinic
+expect_ok
+CLINIC_HEAD=$(git --git-dir "$CLINIC/charts/$P.git" rev-parse main)
+clinic bundle apply "$TMP/b1.bundle"
+expect_usage "refused: commit [0-9a-f]{12}: note/.*$N6.json: record $N6 is stamped .* ahead of this clinic's clock .*the clock of device 'fast-[0-9a-f]+' is wrong; set it right \\(once it is, a new bundle from that device carries corrected stamps\\)"
+assert_eq "$(git --git-dir "$CLINIC/charts/$P.git" rev-parse main)" "$CLINIC_HEAD" "clinic head after the refused bundle"
+right_clock bundle create "$P" "$TMP/b2.bundle" --since clinic
+expect_ok
+clinic bundle apply "$TMP/b2.bundle"
+expect_ok
+clinic show "$N6" --json
+expect_json '.hlc[0:10]' "$TODAY"
+right_clock sync --quiet
+expect_ok
+
+section "a folder has no server clock, but a phone whose clock is right again corrects its own versions first"
+fast note "$P" "into a shared folder"
+expect_id
+N7=$ID
+mkdir -p "$TMP/folder"
+right_clock remote add folder "$TMP/folder"
+expect_ok
+right_clock sync folder --json
+expect_rc 0
+expect_json '[.[0].ok, .[0].restamped, .[0].created] | map(tostring) | join(",")' "true,1,true"
+NP=$(git --git-dir "$TMP/folder/$P.git" ls-tree -r --name-only main | grep "$N7")
+check "the folder's copy of the note is stamped today" \
+	bash -c 'git --git-dir "$1" show "main:$2" | jq -e --arg d "$3" ".hlc[0:10] == \$d"' _ "$TMP/folder/$P.git" "$NP" "$TODAY"
+right_clock sync clinic --quiet
+expect_ok
+right sync --quiet
+expect_ok
 same_everywhere "at the end"
 for who in right clinic; do
 	$who check

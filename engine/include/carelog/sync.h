@@ -154,7 +154,11 @@ typedef struct {
  * right now but was ahead when the versions were written); the wrong
  * versions stay in the record's history. So a phone days ahead does not
  * win every conflict at the clinic by accident. A path remote has no
- * server clock and no hook: nothing is checked there.
+ * server clock and no hook: nothing is checked there. But before any push
+ * (and in carelog_bundle_create), this device's own versions stamped more
+ * than five minutes ahead of its own clock, which must have been ahead
+ * when it wrote them and is right again, are corrected the same way, to
+ * its clock (counted in `restamped`, `clock_ahead_ms` 0).
  *
  * @return 0 when every chart synced; CARELOG_EREMOTE when any chart failed
  *         (the others still synced; chart_done says which and why);
@@ -233,7 +237,9 @@ CARELOG_EXTERN(int) carelog_check_push(const char *old_hex, const char *new_hex,
  * names as its prerequisite). The file is written atomically and durably
  * (a temp file beside it, fsynced, renamed); it holds the patient's records,
  * so it is created readable by its owner only. A chart that has nothing new
- * for the remote gives a bundle of its prerequisite alone.
+ * for the remote gives a bundle of its prerequisite alone. This device's
+ * own versions stamped ahead of its clock are corrected first, in a commit
+ * of their own, as before a sync's push (carelog_sync).
  * @return 0; CARELOG_ENOTFOUND for an unknown patient or remote, or when the
  *         chart has never synced with `since_remote` (the message names it);
  *         CARELOG_EINVALID for a missing patient or file; CARELOG_EIO when
@@ -251,7 +257,10 @@ CARELOG_EXTERN(int) carelog_bundle_create(carelog_store *s, const char *patient,
  * when it has any). Everything in it is checked as a sync checks a fetch
  * (carelog_sync): paths, records, patients, deletions, roots, sizes; then
  * it is merged into the chart as a sync merges (conflicts kept), or becomes
- * the chart when the store lacks it, and the index catches up. Applying a
+ * the chart when the store lacks it, and the index catches up. A clinic
+ * store (one with a hook program) also refuses a bundle whose tip brings a
+ * version stamped more than five minutes ahead of its clock, as its charts'
+ * hook refuses such a push, naming the device. Applying a
  * bundle twice changes nothing the second time. It holds the store's sync
  * lock as carelog_sync does, so it never interleaves with a sync of the
  * store (it waits for one, up to the store's lock timeout).
