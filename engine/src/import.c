@@ -11,9 +11,10 @@
  * stays flat however long the input is (100,000 records: 48-54 MB peak
  * RSS); an input grouped by patient holds little per chart once its lines
  * end: 100,000 records (carelog-fixtures --seed 3) over 1,000 patients,
- * each patient's lines together, peaked at 66 MB (108 MB when every chart
- * waited for the end; 5,000 patients: 164 MB, the open charts' handles
- * and caches). A patient whose lines come back after a write-out gets one
+ * each patient's lines together, peaked at 43.5 MB since a chart written
+ * out is also opened again, dropping libgit2's caches of it (66 MB
+ * before; 108 MB when every chart waited for the end; 5,000 patients:
+ * 164 MB before the reopening, not measured since). A patient whose lines come back after a write-out gets one
  * more small pack each time (a review's test input, each patient back five
  * times: 5,000 packs, 32 MB, against 1,000 and 22.7 MB before). On a
  * failed import, a chart that existed before keeps its written-out packs,
@@ -24,8 +25,9 @@
  * line in a batch, or the import ends (write.c, CARRY_MIN), rather than
  * becoming a commit per chart per batch whose tree versions all waited in
  * memory: 100,000 records over 1,000 patients in their generated order
- * peaked at 181 MB, 35 s (497 MB, 49 s before; 42 commits in a chart
- * before, 6 now). That is still every chart's records held at once, not
+ * peaked at 181 MB, 35-38 s (497 MB, 49 s before; 42 commits in a chart
+ * before, 6 now). A record written again while an earlier version waits
+ * stages the carry first, so no version a batch kept is lost. That is still every chart's records held at once, not
  * flat: grouping the input first (a pass noting each line's patient), or
  * a store-wide cap on what waits, would bound it; not done.
  */

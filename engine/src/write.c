@@ -494,8 +494,9 @@ static int start_staging(staged **out, carelog_batch *b, const char *patient)
  * CARRY_MIN records rather than one per batch: every commit rewrites the
  * trees above its records, and those tree versions, held until the chart's
  * objects are written, were most of such an import's memory. A record
- * written again while it waits replaces its waiting file (as a batch keeps
- * only the last version of a record). */
+ * written again while an earlier version of it waits first has the carry
+ * staged as a commit, so that every version a batch would have kept stays
+ * in the history (a batch keeps the last version of a record it holds). */
 #define CARRY_MIN 256
 
 static void carry_free(staged *st)
@@ -507,28 +508,46 @@ static void carry_free(staged *st)
 	st->ncarry = st->carry_cap = 0;
 }
 
-/* Takes the job's files into the chart's carry (the texts change owner). */
+/* Non-zero if a file of the job waits in the chart's carry already (the
+ * carry holds fewer than CARRY_MIN files, the job any number: the carry's
+ * paths are looked up as a set). -1 when out of memory. */
+static int carry_holds_any(const staged *st, const chart_job *j)
+{
+	json_t *set;
+	int found = 0;
+	if (st->ncarry == 0)
+		return 0;
+	if ((set = json_object()) == NULL)
+		return -1;
+	for (size_t k = 0; k < st->ncarry; k++)
+		if (json_object_set_new(set, st->carry[k].path, json_true()) < 0) {
+			json_decref(set);
+			return -1;
+		}
+	for (size_t i = 0; i < j->nputs && !found; i++)
+		found = json_object_get(set, j->puts[i].path) != NULL;
+	json_decref(set);
+	return found;
+}
+
+/* Takes the job's files into the chart's carry (the texts change owner).
+ * On failure some may be taken and others not: the caller gives up the
+ * whole deferred batch then (import_run, carelog_batch_free), so the index
+ * rows already put for them go too. */
 static int carry_add(staged *st, chart_job *j)
 {
 	for (size_t i = 0; i < j->nputs; i++) {
-		carelog__put *dst = NULL;
-		for (size_t k = 0; k < st->ncarry && dst == NULL; k++)
-			if (strcmp(st->carry[k].path, j->puts[i].path) == 0)
-				dst = &st->carry[k];
-		if (dst) {
-			free((char *)dst->data);
-		} else {
-			if (st->ncarry == st->carry_cap) {
-				size_t cap = st->carry_cap ? 2 * st->carry_cap : 64;
-				carelog__put *nv = realloc(st->carry, cap * sizeof(*nv));
-				if (nv == NULL)
-					return carelog__fail(CARELOG_ENOMEM, "out of memory");
-				st->carry = nv;
-				st->carry_cap = cap;
-			}
-			dst = &st->carry[st->ncarry++];
+		if (st->ncarry == st->carry_cap) {
+			size_t cap = st->carry_cap ? 2 * st->carry_cap : 64;
+			while (cap < st->ncarry + (j->nputs - i))
+				cap *= 2;
+			carelog__put *nv = realloc(st->carry, cap * sizeof(*nv));
+			if (nv == NULL)
+				return carelog__fail(CARELOG_ENOMEM, "out of memory");
+			st->carry = nv;
+			st->carry_cap = cap;
 		}
-		*dst = j->puts[i];
+		st->carry[st->ncarry++] = j->puts[i];
 		j->texts[i] = NULL;
 	}
 	return 0;
@@ -565,7 +584,7 @@ static int stage_chart(size_t *written, carelog_batch *b, chart_job *j, const ch
 {
 	carelog_store *s = b->s;
 	staged *st = find_staged(b, patient);
-	int rc;
+	int rc, held;
 
 	if (st == NULL && (rc = start_staging(&st, b, patient)) < 0)
 		return rc;
@@ -587,7 +606,11 @@ static int stage_chart(size_t *written, carelog_batch *b, chart_job *j, const ch
 		rc = carelog__index_put(s, j->recs[i], t, &j->puts[i].blob);
 		t[len - 1] = '\n';
 	}
-	if (rc < 0 || (rc = carry_add(st, j)) < 0)
+	if (rc < 0)
+		return rc;
+	if ((held = carry_holds_any(st, j)) < 0)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	if ((held && (rc = carry_commit(b, st)) < 0) || (rc = carry_add(st, j)) < 0)
 		return rc;
 	st->round = b->round;
 	*written += j->nputs;
@@ -611,9 +634,10 @@ static int write_idle(carelog_batch *b)
 			rc = carry_commit(b, st);
 	for (staged *st = b->staged; st && rc == 0; st = st->next)
 		if (st->holds && b->round - st->round >= IDLE_ROUNDS) {
-			/* writes what waits, in the foreground, freeing the memory it
-			 * held; then staging goes on (errors name the chart) */
-			if ((rc = carelog__chart_defer(st->c, 0)) == 0)
+			/* writes what waits, in the foreground, and opens the chart
+			 * again, freeing the memory both held (libgit2's caches of
+			 * the chart too); then staging goes on (errors name the chart) */
+			if ((rc = carelog__chart_reopen(st->c)) == 0)
 				rc = carelog__chart_defer(st->c, 1);
 			st->holds = 0;
 		}

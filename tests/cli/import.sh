@@ -308,6 +308,21 @@ for p in "${PS[@]}"; do
 done
 run_raw --store "$MANY" check
 expect_ok
+# a record stated again at the end, with another severity, while its first
+# version still waits: both versions stay in the history
+SYM=$(jq -c 'select(.kind == "symptom")' "$TMP/twenty.jsonl" | head -1)
+SID=$(jq -r .id <<<"$SYM")
+SEV=$(jq -r .severity <<<"$SYM")
+NEW_SEV=$(((SEV + 1) % 11))
+{ cat "$TMP/twenty.jsonl"; jq -c --argjson v "$NEW_SEV" '.severity = $v | del(.hlc)' <<<"$SYM"; } >"$TMP/twenty-again.jsonl"
+run_raw --store "$TMP/again" init
+run_raw --store "$TMP/again" import "$TMP/twenty-again.jsonl"
+expect_ok
+expect_stdout_eq "3001"
+run_raw --store "$TMP/again" show "$SID" --history --json
+expect_json 'map(.severity | tostring) | join(",")' "$SEV,$NEW_SEV"
+run_raw --store "$TMP/again" check
+expect_ok
 run_raw --store "$MANY" timeline "${PS[3]}" --json
 expect_json 'length' "$(jq -s --arg p "${PS[3]}" 'map(select(.patient == $p and .kind != "patient" and .kind != "caregiver")) | length' "$TMP/twenty.jsonl")"
 

@@ -211,8 +211,9 @@ typedef struct {
  * so never). A one-patient import stays flat however long (100,000 records:
  * about 50 MB peak RSS); an input grouped by patient (each patient's lines
  * together) holds little per chart once its lines end, but its open chart
- * still costs about 20 KB per patient (100,000 records over 1,000
- * patients: 66 MB; over 5,000: 164 MB). An input that interleaves many
+ * still costs some memory per patient (100,000 records over 1,000
+ * patients: 43.5 MB; over 5,000: 164 MB, measured before a chart written
+ * out was also reopened). An input that interleaves many
  * patients holds every chart's share at once (82 MB over 10 patients,
  * 181 MB over 1,000): group it by patient, or import it in parts. A chart
  * that gets fewer than 256 records in a batch carries them into a later
