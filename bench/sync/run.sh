@@ -9,9 +9,9 @@ set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${CARELOG_BENCH_BUILD:-$root/build-bench}
 
-for tool in git node npm /usr/bin/time; do
+for tool in git node npm /usr/bin/time faketime; do
 	command -v "$tool" >/dev/null 2>&1 || {
-		echo "bench/sync/run.sh: $tool is missing (Debian: git, nodejs, npm, time)" >&2
+		echo "bench/sync/run.sh: $tool is missing (Debian: git, nodejs, npm, time, faketime)" >&2
 		exit 1
 	}
 done

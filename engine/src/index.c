@@ -268,32 +268,58 @@ int carelog__index_lookup(char **json, char patient[CARELOG_ID_BUFSIZE], char ki
 	return rc;
 }
 
-int carelog__index_has_ahead(int *ahead, carelog_store *s, const char *patient, int64_t bound_ms)
+/* 1 if the statement finds a row, 0 if not, <0 on failure. */
+static int exists(carelog_store *s, const char *sql, const char *patient, const char *a, const char *b)
 {
 	sqlite3_stmt *st = NULL;
-	carelog__hlc bound = { bound_ms, 0 };
-	char buf[CARELOG__HLC_BUFSIZE];
-	size_t n;
 	int rc;
-
-	*ahead = 0;
-	carelog__hlc_format(buf, &bound);
-	n = strlen(buf);
-	memset(buf + n - 4, '~', 4); /* after every counter of that millisecond */
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM records WHERE patient = ?1 AND hlc > ?2 LIMIT 1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return carelog__sql_fail(s->db, "cannot read the clock");
 	sqlite3_bind_text(st, 1, patient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, buf, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		*ahead = rc == SQLITE_ROW;
-		rc = 0;
-	} else {
-		rc = carelog__sql_fail(s->db, "cannot read the clock");
-	}
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : carelog__sql_fail(s->db, "cannot read the clock");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* A stamp that sorts after every stamp of the millisecond bound_ms. */
+static void after_ms(char out[CARELOG__HLC_BUFSIZE], int64_t bound_ms)
+{
+	carelog__hlc bound = { bound_ms, 0 };
+	carelog__hlc_format(out, &bound);
+	memset(out + strlen(out) - 4, '~', 4);
+}
+
+int carelog__index_has_ahead(int *ahead, carelog_store *s, const char *patient, int64_t bound_ms)
+{
+	char buf[CARELOG__HLC_BUFSIZE];
+	int rc;
+	after_ms(buf, bound_ms);
+	rc = exists(s, "SELECT 1 FROM records WHERE patient = ?1 AND hlc > ?2 LIMIT 1", patient, buf, NULL);
+	*ahead = rc > 0;
+	return rc < 0 ? rc : 0;
+}
+
+int carelog__index_others(int *any, int *ahead, carelog_store *s, const char *patient, const char *device,
+	int64_t bound_ms)
+{
+	char buf[CARELOG__HLC_BUFSIZE];
+	int rc;
+
+	after_ms(buf, bound_ms);
+	/* each stops at the first row found (the first through records_by_hlc) */
+	if ((rc = exists(s, "SELECT 1 FROM records WHERE patient = ?1 AND hlc > ?3 AND "
+			"json_extract(json, '$.device') IS NOT ?2 LIMIT 1", patient, device, buf)) < 0)
+		return rc;
+	*ahead = rc;
+	if ((rc = exists(s, "SELECT 1 FROM records WHERE patient = ?1 AND "
+			"json_extract(json, '$.device') IS NOT ?2 LIMIT 1", patient, device, NULL)) < 0)
+		return rc;
+	*any = rc;
+	return 0;
 }
 
 int carelog__index_max_hlc(char out[64], carelog_store *s, const char *patient)

@@ -46,6 +46,10 @@ int carelog__index_max_hlc(char out[64], carelog_store *s, const char *patient);
 /* *ahead = 1 if a record of the chart is stamped after bound_ms (any
  * counter), else 0. */
 int carelog__index_has_ahead(int *ahead, carelog_store *s, const char *patient, int64_t bound_ms);
+/* Whether the chart has records written by a device other than `device`
+ * (*any) and whether one of them is stamped after bound_ms (*ahead). */
+int carelog__index_others(int *any, int *ahead, carelog_store *s, const char *patient, const char *device,
+	int64_t bound_ms);
 
 
 

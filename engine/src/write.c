@@ -237,6 +237,11 @@ int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id)
 	}
 	if (out_id)
 		snprintf(out_id, CARELOG_ID_BUFSIZE, "%s", str(rec, "id"));
+	/* a patient entered in error takes no new records from here on, in
+	 * this batch too (chart_ready looked once, before) */
+	if (strcmp(str(rec, "kind"), "patient") == 0 && json_object_get(b->caught_up, str(rec, "id")) &&
+	    strcmp(str(rec, "status") ? str(rec, "status") : "", "entered-in-error") == 0)
+		json_object_set_new(b->caught_up, str(rec, "id"), json_false());
 	if (strcmp(str(rec, "kind"), "patient") == 0 && !chart_known(b, str(rec, "id")))
 		json_object_set_new(b->new_patients, str(rec, "id"), json_true());
 	if (strcmp(str(rec, "kind"), "plan") == 0)

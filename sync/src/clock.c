@@ -240,12 +240,13 @@ static int conflict_versions(git_oid **out, size_t *n, restamp_ctx *x, const cha
  * ancestor of the head whose tree does not hold `blob` there... that is,
  * walking back from the head while the path still holds `blob`. *found is
  * 0 when the record was new (or the walk gave up, after 10,000 commits). */
-static int previous_stamp(carelog__hlc *out, int *found, restamp_ctx *x, const char *path, const git_oid *blob)
+static int previous_stamp(carelog__hlc *out, int *found, int *own, restamp_ctx *x, const char *path,
+	const git_oid *blob)
 {
 	git_commit *c = NULL, *parent = NULL;
 	int rc = 0;
 
-	*found = 0;
+	*found = *own = 0;
 	if ((rc = git_commit_lookup(&c, x->c->repo, &x->head)) < 0)
 		return carelog__git_fail(rc, "cannot read the chart head");
 	for (int steps = 0; steps < 10000 && git_commit_parentcount(c) > 0; steps++) {
@@ -274,6 +275,8 @@ static int previous_stamp(carelog__hlc *out, int *found, restamp_ctx *x, const c
 				break;
 			}
 			*found = carelog__hlc_parse(out, json_string_value(json_object_get(prev, "hlc"))) == 0;
+			*own = json_string_value(json_object_get(prev, "device")) &&
+				strcmp(json_string_value(json_object_get(prev, "device")), x->s->device) == 0;
 			json_decref(prev);
 			rc = 0;
 			break;
@@ -298,7 +301,7 @@ static int restamp_one(void *payload, const char *path, const char *id, const gi
 	json_t *copy = json_deep_copy(rec), *wrec = NULL;
 	size_t nlosers = 0, len;
 	char *text = NULL, **nt;
-	int rc, new_wins = 1, have_prev = 0;
+	int rc, new_wins = 1, have_prev = 0, prev_own = 0;
 	int64_t tms;
 
 	if (copy == NULL)
@@ -308,12 +311,12 @@ static int restamp_one(void *payload, const char *path, const char *id, const gi
 	fixed.ms = h->ms - x->skew_ms;
 	if (fixed.ms > x->clinic_ms)
 		fixed.ms = x->clinic_ms;
-	if ((rc = previous_stamp(&prev, &have_prev, x, path, blob)) < 0)
+	if ((rc = previous_stamp(&prev, &have_prev, &prev_own, x, path, blob)) < 0)
 		goto out;
-	/* a stamp in the millisecond of the version it amended followed that
-	 * version (the clock was behind it), not this device's clock: without
-	 * a server's word, that is no sign of a wrong clock */
-	if (x->settle && have_prev && h->ms <= prev.ms)
+	/* a stamp in the millisecond of another device's version it amended
+	 * followed that version (the clock was behind it), not this device's
+	 * clock: without a server's word, that is no sign of a wrong clock */
+	if (x->settle && have_prev && !prev_own && h->ms <= prev.ms)
 		goto out;
 	if (have_prev && prev.ms > x->clinic_ms + CARELOG__HLC_MAX_LEAD_MS) {
 		/* a wrong stamp too (this device's, not pushed): as corrected */
@@ -328,8 +331,9 @@ static int restamp_one(void *payload, const char *path, const char *id, const gi
 	carelog__hlc_format(hbuf, &fixed);
 	json_object_set_new(copy, "hlc", json_string(hbuf));
 	/* a time the device filled in from its own clock (within a minute of
-	 * the stamp) was as far ahead: moved back as much */
-	if (carelog__time_parse(&tms, json_string_value(json_object_get(copy, "time")), "time") == 0 &&
+	 * the stamp) was as far ahead: moved back as much, on a server's word
+	 * only (settling against this device's clock leaves what it says) */
+	if (!x->settle && carelog__time_parse(&tms, json_string_value(json_object_get(copy, "time")), "time") == 0 &&
 	    tms > x->clinic_ms + CARELOG__HLC_MAX_LEAD_MS && tms - h->ms <= 60000 && h->ms - tms <= 60000) {
 		char tbuf[CARELOG__TIME_BUFSIZE];
 		int64_t t2 = tms - (h->ms - fixed.ms);
@@ -434,8 +438,12 @@ static int restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid
 	    x.restamped == 0)
 		goto out;
 	carelog__clock_span(span, sizeof(span), skew_ms);
-	snprintf(msg, sizeof(msg), "re-stamp %zu version%s: this device's clock was %s ahead of the clinic's",
-		x.restamped, x.restamped == 1 ? "" : "s", span);
+	if (skew_ms > 0)
+		snprintf(msg, sizeof(msg), "re-stamp %zu version%s: this device's clock was %s ahead of the clinic's",
+			x.restamped, x.restamped == 1 ? "" : "s", span);
+	else
+		snprintf(msg, sizeof(msg), "re-stamp %zu version%s written while this device's clock was ahead",
+			x.restamped, x.restamped == 1 ? "" : "s");
 	/* into git at once (not left in the journal): a push or bundle follows */
 	if ((rc = carelog__chart_write(&new_head, c, &head, x.puts, x.nputs, msg, s->author, s->device)) == 0 &&
 	    (rc = carelog__chart_fold(c)) == 0)
@@ -467,10 +475,17 @@ int carelog__clock_settle(size_t *n, carelog_store *s, carelog__chart *c, const 
 	*n = 0;
 	if ((rc = carelog__lock(s)) < 0)
 		return rc;
+	int others = 0, others_ahead = 0;
 	if ((rc = carelog__index_catchup(s, c)) == 0)
 		rc = carelog__index_has_ahead(&ahead, s, c->patient, now + CARELOG__HLC_MAX_LEAD_MS);
+	/* this device's clock is believed right only if other devices wrote in
+	 * this chart and none of it is ahead of the clock: a clock now behind
+	 * would otherwise move this device's good versions back */
+	if (rc == 0 && ahead)
+		rc = carelog__index_others(&others, &others_ahead, s, c->patient, s->device,
+			now + CARELOG__HLC_MAX_LEAD_MS);
 	carelog__unlock(s);
-	if (rc < 0 || !ahead)
-		return rc;
+	if (rc < 0 || !ahead || !others || others_ahead)
+		return rc < 0 ? rc : 0;
 	return restamp(n, s, c, remote_tip, now, 0, 1);
 }

@@ -34,8 +34,10 @@ typedef struct {
 	int hook_refused;        /* ...by the remote's pre-receive hook */
 	char reject_msg[256];
 	int pushing;
-	char said[2048];         /* what the remote said (side band) during the push */
+	char said[2048];         /* carelog's lines the remote said (side band) during the push */
 	size_t said_len;
+	char line[512];          /* the side band's line being received */
+	size_t line_len;
 	int cred_tries;
 	int port;                /* of an ssh:// URL, for the host key check */
 } chart_ctx;
@@ -174,17 +176,33 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
+/* Ends the side band's current line: kept if carelog wrote it (its hook's
+ * reasons), bounded; git's own progress lines ("Resolving deltas: 1%"...,
+ * a hundred of them for a large push) are dropped, or they would crowd
+ * the reason out. */
+static void said_line(chart_ctx *x)
+{
+	size_t room = sizeof(x->said) - 1 - x->said_len;
+	x->line[x->line_len] = '\0';
+	if (x->line_len > 9 && strncmp(x->line, "carelog: ", 9) == 0 && x->line_len + 1 <= room) {
+		memcpy(x->said + x->said_len, x->line, x->line_len);
+		x->said_len += x->line_len;
+		x->said[x->said_len++] = '\n';
+		x->said[x->said_len] = '\0';
+	}
+	x->line_len = 0;
+}
+
 /* What the remote says on the side band: during a push, its hook's output
- * (kept, bounded, for the reason of a refusal). */
+ * (carelog's lines kept, for the reason of a refusal). */
 static int sideband_cb(const char *str, int len, void *payload)
 {
 	chart_ctx *x = payload;
-	size_t room = sizeof(x->said) - 1 - x->said_len;
-	if (x->pushing && len > 0) {
-		size_t n = (size_t)len < room ? (size_t)len : room;
-		memcpy(x->said + x->said_len, str, n);
-		x->said_len += n;
-		x->said[x->said_len] = '\0';
+	for (int i = 0; x->pushing && i < len; i++) {
+		if (str[i] == '\n' || str[i] == '\r')
+			said_line(x);
+		else if (x->line_len < sizeof(x->line) - 1)
+			x->line[x->line_len++] = str[i];
 	}
 	return 0;
 }
@@ -295,12 +313,14 @@ static int push(git_repository *repo, const char *url, chart_ctx *x)
 	x->rejected = 0;
 	x->hook_refused = 0;
 	x->cred_tries = 0;
-	x->said_len = 0;
+	x->said_len = x->line_len = 0;
 	x->said[0] = '\0';
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) < 0)
 		return carelog__fail(CARELOG_EREMOTE, "bad remote URL %s: %s", url, git_msg());
 	x->pushing = 1;
 	rc = git_remote_push(remote, &specs, &po);
+	if (x->line_len)
+		said_line(x);
 	x->pushing = 0;
 	git_remote_free(remote);
 	if (rc == 0 && x->rejected && strstr(x->reject_msg, "hook")) {

@@ -108,10 +108,12 @@ int carelog__clock_from_refusal(int64_t *clinic_ms, const char *text);
 int carelog__clock_restamp(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip,
 	int64_t clinic_ms, int64_t skew_ms);
 /* Before a push or a bundle: when the chart holds versions stamped ahead
- * of this device's clock (the index says), carelog__clock_restamp of this
- * device's own ones against its own clock (skew 0), leaving out a version
- * stamped in the millisecond of the version it amended (its stamp followed
- * that version, not a wrong clock). *n: how many. */
+ * of this device's clock (the index says) and no other device's version is
+ * (so this clock is not behind), carelog__clock_restamp of this device's
+ * own ones against its own clock (skew 0), their `time` left as it is,
+ * leaving out a version stamped in the millisecond of another device's
+ * version it amended (its stamp followed that version, not a wrong clock).
+ * *n: how many. */
 int carelog__clock_settle(size_t *n, carelog_store *s, carelog__chart *c, const git_oid *remote_tip);
 /* "3 days 2 hours", "5 hours 12 minutes", "7 minutes" for |ms|. */
 void carelog__clock_span(char *out, size_t outsz, int64_t ms);

@@ -22,7 +22,9 @@
 #   - a clinic store refuses a bundle stamped ahead of its clock; a bundle
 #     made once the phone's clock is right carries corrected stamps;
 #   - a folder has no clock of its own, but a phone whose clock is right
-#     again corrects its own versions before it pushes.
+#     again corrects its own versions before it pushes (an amendment made
+#     after the fix too), and a phone whose clock is behind corrects
+#     nothing.
 # (tests/cli/clock_skew.sh covers the fast phone's own ordering through a
 # folder, which has no server clock.)
 source "$(dirname "$0")/lib.sh" "$@"
@@ -168,10 +170,12 @@ right_clock sync --json
 expect_rc 0
 expect_json '[.[0].ok, .[0].restamped, .[0].clock_ahead_ms] | map(tostring) | join(",")' "true,2,0"
 expect_stderr_re "warning: 2 versions of chart $P, written while this device's clock was ahead, got corrected stamps"
+# corrected against the phone's own clock (before the push, no server's
+# word): the stamps, not the times it recorded
 for n in "$N2" "$N3"; do
 	clinic show "$n" --json
 	expect_json '.hlc[0:10]' "$TODAY"
-	expect_json '.time[0:10]' "$TODAY"
+	expect_json '.time[0:10]' "$FAST_DAY"
 done
 expect_json '.text' "amended"
 right_clock show "$N3" --history --json
@@ -192,6 +196,17 @@ expect_json '[.[-1].text, .[-1].hlc[0:10]] | join(",")' "second,$TODAY"
 right sync --quiet
 expect_ok
 same_everywhere "after the two versions"
+
+section "a large push refused for the clock: the reason still gets through git's progress lines"
+# receive-pack reports "Resolving deltas: N%" on the side band, a hundred
+# lines for a pack with enough deltas, before the hook's own lines
+for i in $(seq 400); do printf '{"kind":"note","patient":"%s","text":"bulk %d"}\n' "$P" "$i"; done >"$TMP/bulk.jsonl"
+RUN_STDIN=$TMP/bulk.jsonl run_skewed +3d "$FAST" import -
+expect_ok
+expect_stdout_eq "400"
+fast_sync_corrected 400
+right sync --quiet
+expect_ok
 
 section "a refusal whose clock statement is garbled keeps its reason"
 HOOK=$CLINIC/charts/$P.git/hooks/pre-receive
@@ -263,18 +278,37 @@ section "a folder has no server clock, but a phone whose clock is right again co
 fast note "$P" "into a shared folder"
 expect_id
 N7=$ID
+fast note "$P" "into a shared folder, amended once the clock is right"
+expect_id
+N8=$ID
+right_clock amend "$N8" --set "text=amended in time"
+expect_ok
 mkdir -p "$TMP/folder"
 right_clock remote add folder "$TMP/folder"
 expect_ok
 right_clock sync folder --json
 expect_rc 0
-expect_json '[.[0].ok, .[0].restamped, .[0].created] | map(tostring) | join(",")' "true,1,true"
-NP=$(git --git-dir "$TMP/folder/$P.git" ls-tree -r --name-only main | grep "$N7")
-check "the folder's copy of the note is stamped today" \
-	bash -c 'git --git-dir "$1" show "main:$2" | jq -e --arg d "$3" ".hlc[0:10] == \$d"' _ "$TMP/folder/$P.git" "$NP" "$TODAY"
+expect_json '[.[0].ok, .[0].restamped, .[0].created] | map(tostring) | join(",")' "true,2,true"
+for n in "$N7" "$N8"; do
+	NP=$(git --git-dir "$TMP/folder/$P.git" ls-tree -r --name-only main | grep "$n")
+	check "the folder's copy of note $n is stamped today" \
+		bash -c 'git --git-dir "$1" show "main:$2" | jq -e --arg d "$3" ".hlc[0:10] == \$d"' _ "$TMP/folder/$P.git" "$NP" "$TODAY"
+done
+
+section "a phone whose clock is behind corrects nothing"
+right note "$P" "written today on the right phone"
+expect_id
+RIGHT_HEAD=$(git --git-dir "$OK/charts/$P.git" rev-parse main)
+run_skewed -2d "$OK" bundle create "$P" "$TMP/behind.bundle"
+expect_ok
+assert_eq "$(git --git-dir "$OK/charts/$P.git" rev-parse main)" "$RIGHT_HEAD" "the right phone's head after a bundle made two days behind"
+right show "$ID" --json
+expect_json '.hlc[0:10]' "$TODAY"
 right_clock sync clinic --quiet
 expect_ok
 right sync --quiet
+expect_ok
+right_clock sync clinic --quiet
 expect_ok
 same_everywhere "at the end"
 for who in right clinic; do

@@ -364,6 +364,20 @@ expect_usage "^carelog: line $EARLY: unknown field 'size'"
 run_raw --store "$TMP/interbad" patient list --json
 expect_json 'length' "0"
 
+section "a patient entered in error takes no new record later in the same batch"
+VOIDED=$TMP/voided
+run_raw --store "$VOIDED" init
+run_raw --store "$VOIDED" patient add --name Ada
+expect_id
+VP=$ID
+run_raw --store "$VOIDED" show "$VP" --json
+{ jq -c '.status = "entered-in-error" | .reason = "enrolled twice" | del(.hlc, .device)' "$TMP/.out"
+  printf '{"kind":"note","patient":"%s","text":"after the void"}\n' "$VP"; } >"$TMP/void-then-note.jsonl"
+run_raw --store "$VOIDED" import "$TMP/void-then-note.jsonl"
+expect_usage "^carelog: line 2: patient $VP was entered in error: it takes no new records"
+run_raw --store "$VOIDED" show "$VP" --json
+expect_json '.status' "active"
+
 run_raw --store "$MANY" timeline "${PS[3]}" --json
 expect_json 'length' "$(jq -s --arg p "${PS[3]}" 'map(select(.patient == $p and .kind != "patient" and .kind != "caregiver")) | length' "$TMP/twenty.jsonl")"
 

@@ -180,7 +180,7 @@ run_skewed() {
 	shift 2
 	LAST="($offset) carelog --store $store $*"
 	ASAN_OPTIONS="${ASAN_OPTIONS}:verify_asan_link_order=0:detect_leaks=0" faketime -f "$offset" "$CL" \
-		--store "$store" "$@" </dev/null >"$TMP/.out" 2>"$TMP/.err"
+		--store "$store" "$@" <"${RUN_STDIN:-/dev/null}" >"$TMP/.out" 2>"$TMP/.err"
 	RC=$?
 	OUT=$(cat "$TMP/.out")
 	ERR=$(cat "$TMP/.err")

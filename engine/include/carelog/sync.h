@@ -157,8 +157,10 @@ typedef struct {
  * server clock and no hook: nothing is checked there. But before any push
  * (and in carelog_bundle_create), this device's own versions stamped more
  * than five minutes ahead of its own clock, which must have been ahead
- * when it wrote them and is right again, are corrected the same way, to
- * its clock (counted in `restamped`, `clock_ahead_ms` 0).
+ * when it wrote them and is right again, get corrected stamps the same way,
+ * to its clock (counted in `restamped`, `clock_ahead_ms` 0; their `time`
+ * left as it is), unless another device's version is ahead of it too:
+ * then it is this clock that is behind, and nothing is touched.
  *
  * @return 0 when every chart synced; CARELOG_EREMOTE when any chart failed
  *         (the others still synced; chart_done says which and why);
