@@ -106,7 +106,7 @@ fast=0 thin=0
 for idx in "$CHART"/objects/pack/*.idx; do
 	grep -qx "$(basename "$idx")" "$TMP/packs-before" && continue
 	git verify-pack -v "$idx" >"$TMP/vp" || fail "git verify-pack $idx"
-	first=$(awk '$5 == 12 { print $1 }' "$TMP/vp")
+	first=$(awk 'length($1) == 40 && $5 == 12 { print $1 }' "$TMP/vp")
 	grep -qx "$first" "$TMP/held" && fast=$((fast + 1))
 	# REF deltas against held objects were in the pack: bases it carries whole
 	awk '{ print $1 }' "$TMP/vp" | grep -qxFf "$TMP/held" && thin=$((thin + 1))
