@@ -473,6 +473,10 @@ static int fetch_checked(int *have, git_oid *incoming, carelog_store *s, carelog
 
 	if ((rc = carelog__chart_quarantine(&q, s, c)) < 0)
 		return rc;
+	if ((rc = carelog__thin_pack_receiver(q)) < 0) {
+		carelog__chart_discard_temp(q);
+		return rc;
+	}
 	/* The quarantine's only ref is what it offers in the negotiation. The
 	 * remote's head at the last sync is the best offer: libgit2 offers
 	 * commits newest first and gives up after 256 unanswered ones, so with

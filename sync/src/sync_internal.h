@@ -52,6 +52,12 @@ int carelog__remotes_load(json_t **out, carelog_store *s);
 int carelog__remote_url(char **url, carelog_store *s, const char *name);
 int carelog__url_is_path(const char *url);
 
+/* thin_pack.c: fetches into quarantine q write their pack through a
+ * receiver that completes a thin pack with every delta resolved in one
+ * pass; the objects that land are those libgit2's own pack writer would
+ * add. 0 or a carelog error. */
+int carelog__thin_pack_receiver(carelog__chart *q);
+
 /* validate.c: checks every commit reachable from `tip` and not from `known`
  * (NULL: the chart is new here, and the history must have one root): each
  * changed path a record or conflict path, each blob (size first) a valid,
