@@ -34,7 +34,7 @@ typedef struct {
 	int hook_refused;        /* ...by the remote's pre-receive hook */
 	char reject_msg[256];
 	int pushing;
-	char said[2048];         /* carelog's lines the remote said (side band) during the push */
+	char said[2048];         /* carelog's lines the remote said (side band) during the push, "; "-joined */
 	size_t said_len;
 	char line[512];          /* the side band's line being received */
 	size_t line_len;
@@ -176,19 +176,26 @@ static int push_ref_cb(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
-/* Ends the side band's current line: kept if carelog wrote it (its hook's
- * reasons), bounded; git's own progress lines ("Resolving deltas: 1%"...,
- * a hundred of them for a large push) are dropped, or they would crowd
- * the reason out. */
+/* Ends the side band's current line: a line carelog wrote (its hook's
+ * reasons) is kept without its "carelog: " prefix, joined to those before
+ * by "; ", control characters (which a hostile server could send to a
+ * terminal) as '?', as much as fits; git's own progress lines ("Resolving
+ * deltas: 1%"..., a hundred of them for a large push) are dropped, or they
+ * would crowd the reason out. */
 static void said_line(chart_ctx *x)
 {
-	size_t room = sizeof(x->said) - 1 - x->said_len;
-	x->line[x->line_len] = '\0';
-	if (x->line_len > 9 && strncmp(x->line, "carelog: ", 9) == 0 && x->line_len + 1 <= room) {
-		memcpy(x->said + x->said_len, x->line, x->line_len);
-		x->said_len += x->line_len;
-		x->said[x->said_len++] = '\n';
-		x->said[x->said_len] = '\0';
+	size_t w = x->said_len;
+	if (x->line_len > 9 && strncmp(x->line, "carelog: ", 9) == 0) {
+		if (w > 0 && w + 2 < sizeof(x->said)) {
+			x->said[w++] = ';';
+			x->said[w++] = ' ';
+		}
+		for (size_t i = 9; i < x->line_len && w + 1 < sizeof(x->said); i++) {
+			unsigned char ch = (unsigned char)x->line[i];
+			x->said[w++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		}
+		x->said[w] = '\0';
+		x->said_len = w;
 	}
 	x->line_len = 0;
 }
@@ -205,31 +212,6 @@ static int sideband_cb(const char *str, int len, void *payload)
 			x->line[x->line_len++] = str[i];
 	}
 	return 0;
-}
-
-/* The lines of `said` that carelog wrote ("carelog: ..."), without that
- * prefix, joined by "; " into out (control characters, which a hostile
- * server could send to a terminal, as '?'). */
-static void carelog_lines(char *out, size_t outsz, const char *said)
-{
-	size_t w = 0;
-	out[0] = '\0';
-	for (const char *p = said; p && *p;) {
-		size_t n = strcspn(p, "\r\n");
-		if (n > 9 && strncmp(p, "carelog: ", 9) == 0) {
-			if (w > 0 && w + 2 < outsz) {
-				out[w++] = ';';
-				out[w++] = ' ';
-			}
-			for (size_t i = 9; i < n && w + 1 < outsz; i++) {
-				unsigned char ch = (unsigned char)p[i];
-				out[w++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-			}
-			out[w] = '\0';
-		}
-		p += n;
-		p += strspn(p, "\r\n");
-	}
 }
 
 static void set_callbacks(git_remote_callbacks *cb, chart_ctx *x)
@@ -326,10 +308,8 @@ static int push(git_repository *repo, const char *url, chart_ctx *x)
 	if (rc == 0 && x->rejected && strstr(x->reject_msg, "hook")) {
 		/* refused by the remote's checks, not because it moved on: the
 		 * same push would be refused again */
-		char why[1024];
-		carelog_lines(why, sizeof(why), x->said);
 		x->hook_refused = 1;
-		return carelog__fail(CARELOG_EREMOTE, "%s refused the push: %s", url, why[0] ? why : x->reject_msg);
+		return carelog__fail(CARELOG_EREMOTE, "%s refused the push: %s", url, x->said[0] ? x->said : x->reject_msg);
 	}
 	if (rc == GIT_ENONFASTFORWARD || (rc == 0 && x->rejected))
 		return CARELOG_EMOVED;
