@@ -136,6 +136,8 @@ static void on_chart(const carelog_sync_result *r, void *payload)
 			json_object_set_new(j, "error", json_string(r->message));
 		json_object_set_new(j, "restamped", json_integer((json_int_t)r->restamped));
 		json_object_set_new(j, "clock_ahead_ms", json_integer(r->clock_ahead_ms));
+		json_object_set_new(j, "bytes_received", json_integer((json_int_t)r->bytes_received));
+		json_object_set_new(j, "bytes_sent", json_integer((json_int_t)r->bytes_sent));
 		json_array_append_new(o->results, j);
 	} else if (!o->quiet && !r->error) {
 		printf("%s %s: received %zu, sent %zu, conflicts %zu%s%s\n", r->remote, r->patient, r->received, r->sent,
@@ -184,15 +186,17 @@ const cli_command cli_cmd_sync = {
 	"  --quiet        print nothing but errors\n"
 	"  --json         print a JSON array, one object per chart: remote, patient,\n"
 	"                 ok, received, sent, conflicts, cloned, created, error,\n"
-	"                 restamped (versions whose stamps were corrected) and\n"
-	"                 clock_ahead_ms (how far this device's clock was ahead)\n"
+	"                 restamped (versions whose stamps were corrected),\n"
+	"                 clock_ahead_ms (how far this device's clock was ahead),\n"
+	"                 bytes_received and bytes_sent (packs in, all out)\n"
 	"\n"
 	"Prints per chart: records received, sent, open conflicts. Exit 0 when\n"
 	"every chart synced, 1 when any failed (each is named on stderr; the others\n"
 	"still synced). Credentials: ssh-agent or $CARELOG_SSH_KEY for ssh (the\n"
 	"host's key in $CARELOG_SSH_KNOWN_HOSTS or ~/.ssh/known_hosts);\n"
 	"$CARELOG_HTTP_TOKEN (user $CARELOG_HTTP_USER), else git's credential\n"
-	"helper, for https; an extra CA certificate for https in $CARELOG_CA_FILE.\n",
+	"helper, for https; an extra CA certificate for https in $CARELOG_CA_FILE.\n"
+	"Pushes send thin packs, as git's own push does ($CARELOG_THIN_PUSH=0: whole).\n",
 	sync_opts, S_NOPTS, { "[REMOTE]", NULL }, 1, run_sync,
 };
 

@@ -40,6 +40,10 @@ typedef struct {
 	size_t line_len;
 	int cred_tries;
 	int port;                /* of an ssh:// URL, for the host key check */
+	size_t bytes_in, bytes_out; /* received (packs) and sent (commands and packs) */
+	git_repository *repo;    /* the chart being pushed */
+	int thin;                /* a push over the network sends a thin pack */
+	carelog__push_stats push_stats;
 } chart_ctx;
 
 /* ---- the sync lock ---------------------------------------------------- */
@@ -214,6 +218,13 @@ static int sideband_cb(const char *str, int len, void *payload)
 	return 0;
 }
 
+/* Pushes go through push_transport.c, which sends a thin pack. */
+static int push_transport_cb(git_transport **out, git_remote *owner, void *payload)
+{
+	chart_ctx *x = payload;
+	return carelog__push_transport(out, owner, x->repo, &x->push_stats, x->thin);
+}
+
 static void set_callbacks(git_remote_callbacks *cb, chart_ctx *x)
 {
 	cb->sideband_progress = sideband_cb;
@@ -267,6 +278,7 @@ static int fetch(int *have, git_oid *incoming, git_repository *repo, const char 
 	if ((rc = git_remote_create_anonymous(&remote, repo, url)) < 0)
 		return carelog__fail(CARELOG_EREMOTE, "bad remote URL %s: %s", url, git_msg());
 	rc = git_remote_fetch(remote, &specs, &fo, NULL);
+	x->bytes_in += git_remote_stats(remote)->received_bytes;
 	git_remote_free(remote);
 	if (rc < 0) {
 		if (x->too_big)
@@ -283,7 +295,37 @@ static int fetch(int *have, git_oid *incoming, git_repository *repo, const char 
 	return 0;
 }
 
+/* Whether pushes send thin packs: yes, unless $CARELOG_THIN_PUSH is 0 (to
+ * compare, or should a server mishandle them). */
+static int thin_wanted(void)
+{
+	const char *v = getenv("CARELOG_THIN_PUSH");
+	return !(v && strcmp(v, "0") == 0);
+}
+
+static int push_once(git_repository *repo, const char *url, chart_ctx *x);
+
+/* Pushes main. A thin push the remote could not unpack is sent once more
+ * as libgit2 packs it, whole: a device must not be kept from syncing by a
+ * server that mishandles thin packs (git's own servers take them). */
 static int push(git_repository *repo, const char *url, chart_ctx *x)
+{
+	int rc;
+	x->repo = repo;
+	x->thin = thin_wanted();
+	rc = push_once(repo, url, x);
+	x->bytes_out += x->push_stats.bytes;
+	if (rc < 0 && rc != CARELOG_EMOVED && !x->hook_refused && x->push_stats.thin) {
+		x->thin = 0;
+		rc = push_once(repo, url, x);
+		x->bytes_out += x->push_stats.bytes;
+	}
+	if (rc == 0 && x->push_stats.thin) /* what went out, in place of libgit2's count */
+		(void)report(x, CARELOG_SYNC_PUSHING, x->push_stats.objects, x->push_stats.objects, x->push_stats.bytes);
+	return rc;
+}
+
+static int push_once(git_repository *repo, const char *url, chart_ctx *x)
 {
 	git_remote *remote = NULL;
 	git_push_options po = GIT_PUSH_OPTIONS_INIT;
@@ -292,6 +334,7 @@ static int push(git_repository *repo, const char *url, chart_ctx *x)
 	int rc;
 
 	set_callbacks(&po.callbacks, x);
+	po.callbacks.transport = push_transport_cb;
 	x->rejected = 0;
 	x->hook_refused = 0;
 	x->cred_tries = 0;
@@ -349,6 +392,7 @@ static int push_local(git_repository *repo, const char *dir, const git_oid *seen
 		rc = carelog__fail(CARELOG_EREMOTE, "push to %s failed: %s", dir, git_msg());
 		goto out;
 	}
+	x->bytes_out += pack.size;
 	if (report(x, CARELOG_SYNC_PUSHING, st.total_objects, st.total_objects, pack.size) < 0) {
 		rc = carelog__fail(CARELOG_EREMOTE, "push to %s cancelled", dir);
 		goto out;
@@ -582,7 +626,7 @@ static int sync_remote(carelog_store *s, const char *name, const char *url, cons
 {
 	int failed = 0;
 	for (size_t i = 0; i < ncharts; i++) {
-		carelog_sync_result res = { name, charts[i], 0, NULL, 0, 0, 0, 0, 0, 0, 0 };
+		carelog_sync_result res = { .remote = name, .patient = charts[i] };
 		chart_ctx x = { .s = s, .opts = opts, .remote = name, .patient = charts[i], .port = ssh_port(url) };
 		char *chart_url = carelog__strdupf("%s/%s.git", url, charts[i]);
 		int rc;
@@ -599,6 +643,8 @@ static int sync_remote(carelog_store *s, const char *name, const char *url, cons
 			res.error = rc;
 			res.message = carelog_error_last()->message;
 		}
+		res.bytes_received = x.bytes_in;
+		res.bytes_sent = x.bytes_out;
 		if (opts && opts->chart_done)
 			opts->chart_done(&res, opts->payload);
 	}

@@ -7,6 +7,7 @@
 
 #include <git2.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "chart.h"
 #include "hlc.h"
@@ -57,6 +58,61 @@ int carelog__url_is_path(const char *url);
  * pass; the objects that land are those libgit2's own pack writer would
  * add. 0 or a carelog error. */
 int carelog__thin_pack_receiver(carelog__chart *q);
+
+/* pack_buf.c: a growing byte buffer (free p with free()). */
+typedef struct {
+	unsigned char *p;
+	size_t len, cap;
+} carelog__buf;
+/* Room for n more bytes: 0 or -1 (out of memory, or absurdly large). */
+int carelog__buf_reserve(carelog__buf *b, size_t n);
+/* Appends n bytes: 0 or -1. */
+int carelog__buf_put(carelog__buf *b, const void *data, size_t n);
+/* Appends one pack entry: `size` bytes of `data` as an object of `type`
+ * (commit, tree, blob), or with base set as a REF_DELTA (type
+ * GIT_OBJECT_REF_DELTA) whose delta is `data`; its type-and-size header,
+ * the base's id, then the zlib stream. z: a deflate stream set up by the
+ * caller (deflateInit), reused entry after entry. 0 or -1. */
+int carelog__pack_put_entry(carelog__buf *b, z_stream *z, int type, const git_oid *base, const void *data,
+	size_t size);
+
+/* delta.c: git's delta of `target` against `base` (gitformat-pack(5)).
+ * 0 and *out (malloc'd, free it) of *outlen bytes, at most `max`; 1 when
+ * the delta would be longer than `max` (nothing allocated); or
+ * CARELOG_ENOMEM (no error message set). */
+int carelog__delta_encode(unsigned char **out, size_t *outlen, const unsigned char *base, size_t nbase,
+	const unsigned char *target, size_t ntarget, size_t max);
+
+/* thin_push.c: the pack a push of `tip` to a remote whose main is `known`
+ * sends, thin as git's own push makes it: every commit reachable from
+ * `tip` and not from `known`, every tree and blob they bring that neither
+ * a parent (at the same path) nor `known`'s tree holds, each tree and blob
+ * that `known`'s tree has a version of at its path as a REF_DELTA against
+ * that version, which the remote holds (a git server completes a thin pack
+ * on receipt: `index-pack --fix-thin`). 0 and *pack (malloc'd) of *len
+ * bytes, *objects objects, *deltas of them deltas; 1 when the push is not
+ * one to send thin (too large, or a tree entry of another type than trees
+ * and blobs): send libgit2's own pack; or a carelog error. */
+int carelog__thin_pack_build(unsigned char **pack, size_t *len, size_t *objects, size_t *deltas,
+	git_repository *repo, const git_oid *known, const git_oid *tip);
+
+/* What a thin push did, for the chart's result. */
+typedef struct {
+	int thin;             /* the pack sent was carelog's thin one */
+	size_t objects, deltas;
+	size_t bytes;         /* everything written to the remote: commands and pack */
+} carelog__push_stats;
+
+/* push_transport.c: a git_transport_cb (git_remote_callbacks.transport)
+ * for pushes over git://, http(s):// and ssh://: libgit2's own smart
+ * transport and subtransport, whose receive-pack stream sends the pack of
+ * carelog__thin_pack_build instead of libgit2's when the push is one
+ * update of a ref the remote has, from a commit `repo` holds (libgit2 1.5
+ * sends no thin packs). Any other URL gets libgit2's transport for it
+ * (git_transport_new). `stats` (zeroed first) says what was sent;
+ * `thin` 0 turns the thin pack off. repo and stats outlive the push. */
+int carelog__push_transport(git_transport **out, git_remote *owner, git_repository *repo, carelog__push_stats *stats,
+	int thin);
 
 /* validate.c: checks every commit reachable from `tip` and not from `known`
  * (NULL: the chart is new here, and the history must have one root): each

@@ -51,10 +51,7 @@
 /* A completed pack (the chart's bases in front) is at most this big. */
 #define COMPLETED_MAX_BYTES (64u << 20)
 
-typedef struct {
-	unsigned char *p;
-	size_t len, cap;
-} buf;
+typedef carelog__buf buf;
 
 typedef struct {
 	git_odb_backend parent;
@@ -77,34 +74,6 @@ typedef struct {
 	unsigned indexed_before;          /* what the first indexer reported */
 	int cancelled;
 } thin_writepack;
-
-/* Room for n more bytes in b: 0 or -1. */
-static int reserve(buf *b, size_t n)
-{
-	if (n > SIZE_MAX / 2 - b->len)
-		return -1;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 65536;
-		unsigned char *p;
-		while (cap < b->len + n)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	return 0;
-}
-
-static int put(buf *b, const void *data, size_t n)
-{
-	if (reserve(b, n) < 0)
-		return -1;
-	if (n)
-		memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return 0;
-}
 
 /* ---- reading the pack ------------------------------------------------- */
 
@@ -131,7 +100,7 @@ static int inflate_object(buf *out, size_t size, const unsigned char *pack, size
 		if (room > sizeof(scratch))
 			room = sizeof(scratch);
 		if (out) {
-			if (reserve(out, room) < 0) {
+			if (carelog__buf_reserve(out, room) < 0) {
 				zr = Z_MEM_ERROR;
 				break;
 			}
@@ -271,27 +240,6 @@ out:
 
 /* ---- the completed pack ----------------------------------------------- */
 
-/* Appends one object, whole, as git's pack format stores it. */
-static int put_whole(buf *b, git_object_t type, const void *data, size_t size)
-{
-	unsigned char hdr[16], *out;
-	size_t n = 0, s = size;
-	uLongf outlen = compressBound((uLong)size);
-	int rc;
-
-	hdr[n++] = (unsigned char)((type << 4) | (s & 15));
-	for (s >>= 4; s; s >>= 7) {
-		hdr[n - 1] |= 0x80;
-		hdr[n++] = (unsigned char)(s & 0x7f);
-	}
-	if ((out = malloc(outlen)) == NULL)
-		return -1;
-	rc = compress2(out, &outlen, data, (uLong)size, Z_DEFAULT_COMPRESSION) == Z_OK && put(b, hdr, n) == 0 &&
-		put(b, out, outlen) == 0 ? 0 : -1;
-	free(out);
-	return rc;
-}
-
 /* The received pack with `bases` (held by the chart) in front, whole: its
  * header counting them too, its trailer the SHA-1 of the new whole. -1 if
  * it cannot be made or would be over COMPLETED_MAX_BYTES. */
@@ -300,6 +248,7 @@ static int completed_pack(buf *out, git_odb *odb, const carelog__oids *bases, co
 	uint32_t count = (uint32_t)pack[8] << 24 | (uint32_t)pack[9] << 16 | (uint32_t)pack[10] << 8 | pack[11];
 	unsigned char hdr[12], sum[CARELOG__SHA1_LEN];
 	carelog__sha1 h;
+	z_stream z = { 0 };
 
 	if (bases->n > UINT32_MAX - count)
 		return -1;
@@ -309,27 +258,31 @@ static int completed_pack(buf *out, git_odb *odb, const carelog__oids *bases, co
 	hdr[9] = (unsigned char)(count >> 16);
 	hdr[10] = (unsigned char)(count >> 8);
 	hdr[11] = (unsigned char)count;
-	if (put(out, hdr, sizeof(hdr)) < 0)
+	if (carelog__buf_put(out, hdr, sizeof(hdr)) < 0 || deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)
 		return -1;
 	for (size_t i = 0; i < bases->n; i++) {
 		git_odb_object *o = NULL;
 		int rc = git_odb_read(&o, odb, &bases->ids[i]);
 		if (rc == 0)
 			rc = git_odb_object_size(o) > COMPLETED_MAX_BYTES ? -1 :
-				put_whole(out, git_odb_object_type(o), git_odb_object_data(o), git_odb_object_size(o));
+				carelog__pack_put_entry(out, &z, git_odb_object_type(o), NULL, git_odb_object_data(o),
+					git_odb_object_size(o));
 		git_odb_object_free(o);
-		if (rc < 0 || out->len > COMPLETED_MAX_BYTES)
+		if (rc < 0 || out->len > COMPLETED_MAX_BYTES) {
+			deflateEnd(&z);
 			return -1;
+		}
 	}
+	deflateEnd(&z);
 	/* an OFS_DELTA names its base by distance, which moving every received
 	 * object by the same amount leaves as it was (ref_bases saw that
 	 * none reaches back past the received pack's first object) */
-	if (put(out, pack + 12, len - 12 - GIT_OID_RAWSZ) < 0)
+	if (carelog__buf_put(out, pack + 12, len - 12 - GIT_OID_RAWSZ) < 0)
 		return -1;
 	carelog__sha1_init(&h);
 	carelog__sha1_update(&h, out->p, out->len);
 	carelog__sha1_final(&h, sum);
-	return put(out, sum, sizeof(sum));
+	return carelog__buf_put(out, sum, sizeof(sum));
 }
 
 static int progress_as_received(const git_indexer_progress *st, void *payload)
@@ -428,7 +381,7 @@ out:
 static int wp_append(git_odb_writepack *_w, const void *data, size_t size, git_indexer_progress *stats)
 {
 	thin_writepack *w = (thin_writepack *)_w;
-	if (w->keep && (size > KEEP_MAX_BYTES - w->kept.len || put(&w->kept, data, size) < 0)) {
+	if (w->keep && (size > KEEP_MAX_BYTES - w->kept.len || carelog__buf_put(&w->kept, data, size) < 0)) {
 		/* too big (or no memory) to keep: libgit2 completes it */
 		w->keep = 0;
 		free(w->kept.p);

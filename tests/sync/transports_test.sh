@@ -183,6 +183,56 @@ check "it shows the transfer: objects and bytes" \
 check "then the chart's summary line" grep -aqE "clinic $P: received 1, sent 1, conflicts 0" "$TMP/tty.log"
 assert_eq "$(tree_of "$PHONE" "$P")" "$(tree_of "$CLINIC" "$P")" "phone and clinic trees after the terminal sync"
 
+section "pushes are thin: the same writes pushed as deltas, then whole"
+# a month of 300 notes on the clinic; the phone amends 20 of them and adds
+# 20 (40 commits, each rewriting the month's tree of 300 entries). The same
+# commits go twice to the same server state: from the phone (thin), then,
+# the clinic's chart put back as it was, from a copy of the phone made
+# before (CARELOG_THIN_PUSH=0: libgit2's whole pack).
+for i in $(seq 1 300); do
+	printf '{"kind":"note","patient":"%s","time":"2026-11-20T%02d:%02d:00Z","text":"clinic note %d"}\n' \
+		"$P" $((i / 60)) $((i % 60)) "$i"
+done >"$TMP/notes.jsonl"
+on "$PHONE" import "$TMP/notes.jsonl"
+expect_ok
+on "$PHONE" sync --json
+expect_ok
+expect_json '.[0].sent' "300"
+on "$PHONE" timeline "$P" --kind note --json
+NOTES=$(jq -r '.[] | select(.text | startswith("clinic note")) | .id' <<<"$OUT" | head -20)
+check "20 notes to amend" test "$(wc -w <<<"$NOTES")" -eq 20
+for id in $NOTES; do
+	on "$PHONE" amend "$id" --set text="amended on the phone"
+	expect_id
+	on "$PHONE" note "$P" "phone note after $id"
+	expect_id
+done
+rm -rf "$TMP/phone-copy" "$TMP/chart-before.git"
+cp -a "$PHONE" "$TMP/phone-copy"
+cp -a "$CLINIC/charts/$P.git" "$TMP/chart-before.git"
+on "$PHONE" sync --json
+expect_ok
+expect_json '.[0].sent' "40"
+THIN=$(jq -r '.[0].bytes_sent' <<<"$OUT")
+AFTER=$(tree_of "$CLINIC" "$P")
+check "the clinic's chart took the thin pack whole and sound" \
+	git --git-dir "$CLINIC/charts/$P.git" fsck --strict --no-dangling --no-progress
+rm -rf "$CLINIC/charts/$P.git"
+cp -a "$TMP/chart-before.git" "$CLINIC/charts/$P.git"
+CARELOG_THIN_PUSH=0 on "$TMP/phone-copy" sync --json
+expect_ok
+expect_json '.[0].sent' "40"
+WHOLE=$(jq -r '.[0].bytes_sent' <<<"$OUT")
+check "the whole push left the same tree" test "$(tree_of "$CLINIC" "$P")" = "$AFTER"
+echo "# bytes sent: thin $THIN, whole $WHOLE" >&2
+# the whole pack holds the month's tree whole once, then deltas (measured:
+# 18.6 kB thin, 34.1 kB whole)
+check "the thin push sent under two thirds of the bytes ($THIN against $WHOLE)" \
+	test "$THIN" -gt 0 -a $((THIN * 3)) -lt $((WHOLE * 2))
+on "$PHONE" sync --json
+expect_ok
+expect_json '[.[0].received, .[0].sent] | map(tostring) | join(",")' "0,0"
+
 section "a phone whose clock is three days ahead: its push is refused, its stamps corrected"
 fast() { run_skewed +3d "$PHONE" "$@"; }
 fast note "$P" "written on a phone three days ahead"

@@ -105,6 +105,15 @@ typedef struct {
 	 *  in ms, when `restamped` is set (0 when the clock is right now but
 	 *  was ahead when the versions were written); else 0. */
 	long long clock_ahead_ms;
+	/** Bytes of the packs received from the remote (libgit2's count;
+	 *  protocol overhead left out), over every attempt. */
+	size_t bytes_received;
+	/** Bytes sent to the remote: over git://, http(s):// and ssh:// all
+	 *  that was written (commands and packs), to a path the packs, over
+	 *  every attempt. Pushes send thin packs (deltas against what the
+	 *  remote holds, as git's own push does) unless $CARELOG_THIN_PUSH is
+	 *  0; a remote that cannot take one gets the push again, whole. */
+	size_t bytes_sent;
 } carelog_sync_result;
 
 typedef struct {
