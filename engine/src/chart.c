@@ -297,11 +297,11 @@ static int bg_finish(carelog__chart *c)
 }
 
 /* Writes the objects batch staging held back as one pack, then empties
- * the mempack. Through libgit2's packbuilder, with deltas, unlike a single
- * write's pack (pack_write.c): this pack is settled and kept as it is, and
- * whole objects made an imported chart half as large again on disk and on
- * the wire to every clone (measured, 100,000 records: 33 MB against 20 MB;
- * the sync bench's clone sent 26 MB against 15).
+ * the mempack. With deltas, unlike a single write's pack (pack_write.c):
+ * this pack is settled and kept as it is, and whole objects made an
+ * imported chart half as large again on disk and on the wire to every
+ * clone (measured, 100,000 records: 33 MB against 20 MB; the sync bench's
+ * clone sent 26 MB against 15).
  *
  * `in_background`: while the import goes on (held_back), the pack is
  * written on a thread of its own (pack_background.c), the trees and
@@ -331,10 +331,7 @@ static int flush_pending(carelog__chart *c, int in_background)
 		    c->bg_turn)
 			*c->bg_turn = c;
 	} else {
-		/* the delta search on every CPU (libgit2's threads, joined before
-		 * it returns, 0 = as many as CPUs). Folds and merges after a sync
-		 * keep one thread: their memory is what bounds a phone's sync. */
-		rc = pack_with_deltas(c, &c->pending, 0);
+		rc = carelog__pack_write_ids_deltas(c, c->pending.ids, c->pending.n);
 		if (rc == 0)
 			git_mempack_reset(c->mempack);
 	}

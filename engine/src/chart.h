@@ -62,8 +62,8 @@ int carelog__chart_stage_parents(git_oid *commit, carelog__chart *c, const git_o
 
 /*
  * Batch staging (an import): with `on`, the objects of each staged commit
- * wait in memory and go out together, as one pack with deltas (libgit2's
- * packbuilder) once there are
+ * wait in memory and go out together, as one pack with deltas
+ * (pack_write.c) once there are
  * CARELOG__PACK_SETTLED_OBJECTS of them (or CARELOG__DEFER_MAX_BYTES), on a
  * thread of their own while staging goes on (pack_background.h), and
  * always, every such thread joined, before a ref moves. The packs an import writes are then large

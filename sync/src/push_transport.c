@@ -49,6 +49,9 @@ typedef struct {
 	int flushed;         /* the flush packet ending the commands was seen */
 	size_t commands;     /* how many */
 	git_oid old_id, new_id; /* of the first command */
+	int wrote;           /* libgit2 wrote to it: the advertisement is over */
+	char advert[8192];   /* the advertisement's first bytes */
+	size_t advert_len;
 } thin_stream;
 
 struct thin_sub {
@@ -162,6 +165,7 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *data,
 {
 	thin_stream *w = (thin_stream *)stream;
 
+	w->wrote = 1;
 	if (w->state == S_PASS)
 		return send(w, data, len);
 	if (w->state == S_DROP)
@@ -182,6 +186,8 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *data,
 		if (n < 0 || (n > 0 && n < 4))
 			return pass(w);
 		if (n == 0) {
+			if (w->commands == 0) /* libgit2's goodbye on a stream it did not push on */
+				return pass(w);
 			w->flushed = 1;
 			w->scan += 4;
 			continue;
@@ -193,6 +199,25 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *data,
 	}
 }
 
+/* A server that advertises "no-thin" gets no thin pack
+ * (gitprotocol-capabilities(5)): the capabilities follow the first ref of
+ * the advertisement, after a NUL, separated by spaces. What is read before
+ * the first write is looked at, its first ADVERT_SCAN bytes. */
+#define ADVERT_SCAN 8192
+
+static void scan_advert(thin_stream *w, const char *data, size_t len)
+{
+	size_t room = ADVERT_SCAN - w->advert_len;
+	if (len > room)
+		len = room;
+	memcpy(w->advert + w->advert_len, data, len);
+	w->advert_len += len;
+	for (size_t i = 0; i + 7 <= w->advert_len; i++)
+		if (memcmp(w->advert + i, "no-thin", 7) == 0 && i > 0 && (w->advert[i - 1] == ' ' || w->advert[i - 1] == '\0') &&
+		    (i + 7 == w->advert_len || w->advert[i + 7] == ' ' || w->advert[i + 7] == '\n' || w->advert[i + 7] == '\0'))
+			w->sub->thin = 0;
+}
+
 static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size_t size, size_t *bytes_read)
 {
 	thin_stream *w = (thin_stream *)stream;
@@ -202,7 +227,10 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 	 * held (a push with no pack) goes first */
 	if (w->state == S_COMMANDS && w->head.len && (rc = pass(w)) < 0)
 		return rc;
-	return w->inner->read(w->inner, buffer, size, bytes_read);
+	rc = w->inner->read(w->inner, buffer, size, bytes_read);
+	if (rc == 0 && !w->wrote && w->advert_len < ADVERT_SCAN)
+		scan_advert(w, buffer, *bytes_read);
+	return rc;
 }
 
 static void stream_free(git_smart_subtransport_stream *stream)

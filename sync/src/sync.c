@@ -31,6 +31,8 @@ typedef struct {
 	const char *patient;
 	int too_big;
 	int rejected;            /* the push was refused for a ref */
+	int unpack_failed;       /* ...or the remote could not unpack its pack */
+	int cancelled;           /* the progress callback asked to stop */
 	int hook_refused;        /* ...by the remote's pre-receive hook */
 	char reject_msg[256];
 	int pushing;
@@ -148,6 +150,7 @@ static int report(chart_ctx *x, carelog_sync_phase phase, size_t done, size_t to
 {
 	carelog_sync_progress p = { x->remote, x->patient, phase, done, total, bytes };
 	if (x->opts && x->opts->progress && x->opts->progress(&p, x->opts->payload) != 0) {
+		x->cancelled = 1;
 		git_error_set_str(GIT_ERROR_NET, "cancelled");
 		return -1;
 	}
@@ -305,9 +308,12 @@ static int thin_wanted(void)
 
 static int push_once(git_repository *repo, const char *url, chart_ctx *x);
 
-/* Pushes main. A thin push the remote could not unpack is sent once more
- * as libgit2 packs it, whole: a device must not be kept from syncing by a
- * server that mishandles thin packs (git's own servers take them). */
+/* Pushes main. A thin push the remote could not take (it could not unpack
+ * it, or refused the ref for another reason than having moved on or its
+ * hook's checks) is sent once more as libgit2 packs it, whole: a device
+ * must not be kept from syncing by a server that mishandles thin packs
+ * (git's own servers take them), nor by a fault of carelog's thin pack.
+ * Not after a cancel or a failed connection: those are not the pack's. */
 static int push(git_repository *repo, const char *url, chart_ctx *x)
 {
 	int rc;
@@ -315,7 +321,10 @@ static int push(git_repository *repo, const char *url, chart_ctx *x)
 	x->thin = thin_wanted();
 	rc = push_once(repo, url, x);
 	x->bytes_out += x->push_stats.bytes;
-	if (rc < 0 && rc != CARELOG_EMOVED && !x->hook_refused && x->push_stats.thin) {
+	if (x->push_stats.thin && !x->cancelled && !x->hook_refused &&
+	    ((rc < 0 && rc != CARELOG_EMOVED && x->unpack_failed) ||
+		    (rc == CARELOG_EMOVED && x->rejected && !strstr(x->reject_msg, "non-fast-forward") &&
+			    !strstr(x->reject_msg, "fetch first") && !strstr(x->reject_msg, "stale info")))) {
 		x->thin = 0;
 		rc = push_once(repo, url, x);
 		x->bytes_out += x->push_stats.bytes;
@@ -335,7 +344,9 @@ static int push_once(git_repository *repo, const char *url, chart_ctx *x)
 
 	set_callbacks(&po.callbacks, x);
 	po.callbacks.transport = push_transport_cb;
+	memset(&x->push_stats, 0, sizeof(x->push_stats));
 	x->rejected = 0;
+	x->unpack_failed = 0;
 	x->hook_refused = 0;
 	x->cred_tries = 0;
 	x->said_len = x->line_len = 0;
@@ -356,8 +367,11 @@ static int push_once(git_repository *repo, const char *url, chart_ctx *x)
 	}
 	if (rc == GIT_ENONFASTFORWARD || (rc == 0 && x->rejected))
 		return CARELOG_EMOVED;
-	if (rc < 0)
+	if (rc < 0) {
+		/* libgit2's words for a report-status "unpack <error>" */
+		x->unpack_failed = strstr(git_msg(), "unpack") != NULL;
 		return carelog__fail(CARELOG_EREMOTE, "push to %s failed: %s", url, git_msg());
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "chart.h"
+#include "delta.h"
 #include "hlc.h"
 #include "record_id.h"
 #include "store_internal.h"
@@ -75,13 +76,6 @@ int carelog__buf_put(carelog__buf *b, const void *data, size_t n);
  * caller (deflateInit), reused entry after entry. 0 or -1. */
 int carelog__pack_put_entry(carelog__buf *b, z_stream *z, int type, const git_oid *base, const void *data,
 	size_t size);
-
-/* delta.c: git's delta of `target` against `base` (gitformat-pack(5)).
- * 0 and *out (malloc'd, free it) of *outlen bytes, at most `max`; 1 when
- * the delta would be longer than `max` (nothing allocated); or
- * CARELOG_ENOMEM (no error message set). */
-int carelog__delta_encode(unsigned char **out, size_t *outlen, const unsigned char *base, size_t nbase,
-	const unsigned char *target, size_t ntarget, size_t max);
 
 /* thin_push.c: the pack a push of `tip` to a remote whose main is `known`
  * sends, thin as git's own push makes it: every commit reachable from

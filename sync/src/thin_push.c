@@ -74,6 +74,12 @@ typedef struct {
 	size_t set_cap, set_n;
 	git_oid last_new;   /* the last blob put in with no version to delta against */
 	int has_last_new;
+	/* the remote's objects the pack's deltas stand on: such an object met
+	 * again at another path is not put in (the remote holds it, and a pack
+	 * holding a base it also names by id is one git's index-pack
+	 * --fix-thin refuses: "duplicate base") */
+	slot *far;
+	size_t far_cap, far_n;
 } builder;
 
 static const git_oid zero_oid;
@@ -85,22 +91,17 @@ static size_t slot_of(const git_oid *id, size_t cap)
 	return (size_t)(h & (cap - 1));
 }
 
-/* The index in items of id, or -1 when the pack does not hold it. */
-static long set_find(const builder *b, const git_oid *id)
+/* The value stored with id in t, or -1 when t lacks it. */
+static long table_find(slot *set, size_t cap, const git_oid *id)
 {
-	if (b->set_cap == 0)
+	if (cap == 0)
 		return -1;
-	for (size_t i = slot_of(id, b->set_cap);; i = (i + 1) & (b->set_cap - 1)) {
-		if (git_oid_equal(&b->set[i].id, id))
-			return (long)b->set[i].item;
-		if (git_oid_is_zero(&b->set[i].id))
+	for (size_t i = slot_of(id, cap);; i = (i + 1) & (cap - 1)) {
+		if (git_oid_equal(&set[i].id, id))
+			return (long)set[i].item;
+		if (git_oid_is_zero(&set[i].id))
 			return -1;
 	}
-}
-
-static int set_has(const builder *b, const git_oid *id)
-{
-	return set_find(b, id) >= 0;
 }
 
 static void set_put(slot *set, size_t cap, const slot *e)
@@ -111,24 +112,41 @@ static void set_put(slot *set, size_t cap, const slot *e)
 	set[i] = *e;
 }
 
+static int table_add(slot **set, size_t *cap, size_t *n, const git_oid *id, size_t value)
+{
+	slot e = { *id, value };
+	if (2 * (*n + 1) > *cap) {
+		size_t ncap = *cap ? 2 * *cap : 4096;
+		slot *nset = calloc(ncap, sizeof(*nset));
+		if (nset == NULL)
+			return carelog__fail(CARELOG_ENOMEM, "out of memory");
+		for (size_t i = 0; i < *cap; i++)
+			if (!git_oid_is_zero(&(*set)[i].id))
+				set_put(nset, ncap, &(*set)[i]);
+		free(*set);
+		*set = nset;
+		*cap = ncap;
+	}
+	set_put(*set, *cap, &e);
+	(*n)++;
+	return 0;
+}
+
+/* The index in items of id, or -1 when the pack does not hold it. */
+static long set_find(const builder *b, const git_oid *id)
+{
+	return table_find(b->set, b->set_cap, id);
+}
+
+/* In the pack, or a base the pack's deltas take from the remote. */
+static int set_has(const builder *b, const git_oid *id)
+{
+	return set_find(b, id) >= 0 || table_find(b->far, b->far_cap, id) >= 0;
+}
+
 static int set_add(builder *b, const git_oid *id, size_t at)
 {
-	slot e = { *id, at };
-	if (2 * (b->set_n + 1) > b->set_cap) {
-		size_t cap = b->set_cap ? 2 * b->set_cap : 4096;
-		slot *set = calloc(cap, sizeof(*set));
-		if (set == NULL)
-			return carelog__fail(CARELOG_ENOMEM, "out of memory");
-		for (size_t i = 0; i < b->set_cap; i++)
-			if (!git_oid_is_zero(&b->set[i].id))
-				set_put(set, cap, &b->set[i]);
-		free(b->set);
-		b->set = set;
-		b->set_cap = cap;
-	}
-	set_put(b->set, b->set_cap, &e);
-	b->set_n++;
-	return 0;
+	return table_add(&b->set, &b->set_cap, &b->set_n, id, at);
 }
 
 /* Puts id in the pack: as a delta against `near` when the pack holds it,
@@ -163,6 +181,9 @@ static int add(builder *b, const git_oid *id, const git_oid *near, const git_oid
 		}
 	}
 	if ((rc = set_add(b, id, b->n)) < 0)
+		return rc;
+	if (base && chain == 1 && set_find(b, base) < 0 && table_find(b->far, b->far_cap, base) < 0 &&
+	    (rc = table_add(&b->far, &b->far_cap, &b->far_n, base, 0)) < 0)
 		return rc;
 	b->items[b->n].id = *id;
 	b->items[b->n].has_base = base != NULL;
@@ -280,7 +301,7 @@ static int add_commit(builder *b, const git_oid *cid, const git_tree *known_tree
 	}
 	/* the first parent: in the pack, or else on the remote */
 	const git_oid *p0 = np > 0 ? git_commit_parent_id(c, 0) : NULL;
-	if ((rc = add(b, cid, p0, p0 && !set_has(b, p0) ? p0 : NULL)) != 0)
+	if ((rc = add(b, cid, p0, p0 && set_find(b, p0) < 0 ? p0 : NULL)) != 0)
 		goto out;
 	const git_oid *tid = git_tree_id(t);
 	for (size_t k = 0; k < np; k++)
@@ -404,6 +425,7 @@ out:
 	free(out.p);
 	free(b.items);
 	free(b.set);
+	free(b.far);
 	git_revwalk_free(walk);
 	git_tree_free(kt);
 	git_commit_free(kc);

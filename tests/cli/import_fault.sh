@@ -2,10 +2,11 @@
 # An import's packs are written in the background (pack_background.c); when
 # one fails, the import fails naming the chart and publishes nothing: not
 # the failing chart, and not another patient's chart whose packs were all
-# written. The fault: tests/cli/fault_open_bare.c, preloaded into the real
-# binary, fails the background thread's opening of one chart.
+# written. The fault: tests/cli/fault_pack_file.c, preloaded into the real
+# binary, makes the background thread's pack file of one chart fail as on a
+# full disk.
 source "$(dirname "$0")/lib.sh" "$@"
-SHIM=${CARELOG_FAULT_SHIM:?CARELOG_FAULT_SHIM must name the fault_open_bare library}
+SHIM=${CARELOG_FAULT_SHIM:?CARELOG_FAULT_SHIM must name the fault_pack_file library}
 FIX=${CARELOG_FIXTURES:?CARELOG_FIXTURES must name the carelog-fixtures program}
 
 section "setup: two patients, 15,000 records each"
@@ -25,7 +26,7 @@ faulty() {
 for P in "${PATIENTS[@]}"; do
 	section "the background pack of chart $P fails"
 	faulty "$P" import "$TMP/two.jsonl"
-	expect_failure "^carelog: chart $P: cannot open the chart to write a pack: injected failure"
+	expect_failure "^carelog: chart $P: cannot create a pack file in .*$P[-0-9]*.git/objects/pack: No space left on device"
 	check "no chart was published" test "$(find "$STORE/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
 	run patient list --json
 	expect_ok
@@ -38,7 +39,7 @@ section "one patient: the chart's own next pack finds its failed one"
 "$FIX" --seed 5 --records 20000 --patients 1 --out "$TMP/one.jsonl" >/dev/null
 ONE=$(jq -r 'select(.kind == "patient") | .id' "$TMP/one.jsonl")
 faulty "$ONE" import "$TMP/one.jsonl"
-expect_failure "^carelog: chart $ONE: cannot open the chart to write a pack: injected failure"
+expect_failure "^carelog: chart $ONE: cannot create a pack file in .*$ONE[-0-9]*.git/objects/pack: No space left on device"
 check "no chart was published" test "$(find "$STORE/charts" -mindepth 1 -maxdepth 1 | wc -l)" -eq 0
 
 section "without the fault, the same file imports both charts"

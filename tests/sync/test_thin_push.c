@@ -373,6 +373,65 @@ static void test_thin_pack(void **state)
 	assert_true(len * 4 < git_thin * 5);
 }
 
+/* A history made with git itself, K then M; the thin pack of K..M taken by
+ * `git index-pack --fix-thin --strict` into a copy holding K only, then
+ * fsck clean at M. `moves`: shell lines run in the work tree between the
+ * commits (a review found a remote base met again at another path made a
+ * pack git refuses: "duplicate base"). */
+static void git_history_case(const char *name, const char *k_files, const char *c1, const char *c2)
+{
+	char dir[4200], kx[64] = "", mx[64] = "", path[4400];
+	FILE *pf;
+	git_oid k, m;
+	git_repository *repo = NULL;
+	unsigned char *pack = NULL;
+	size_t len = 0, objects = 0, deltas = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	assert_int_equal(sh("set -e; rm -rf '%s'; mkdir -p '%s'; cd '%s'; git init -q -b main src; cd src;"
+			    "git config user.name t; git config user.email t@t;"
+			    "common=$(printf 'shared line of a record with many common bytes %%.0s' $(seq 20));"
+			    "%s; git add -A; git commit -qm K; %s; git add -A; git commit -qm c1;"
+			    "%s; git add -A; git commit -qm c2; cd ..;"
+			    "git clone -q --bare --no-local src remote; git -C remote update-ref refs/heads/main main~2;"
+			    "git -C remote reflog expire --expire=now --all; git -C remote gc -q --prune=now",
+			    dir, dir, dir, k_files, c1, c2),
+		0);
+	snprintf(path, sizeof(path), "git -C '%s/src' rev-parse main~2 main", dir);
+	assert_non_null(pf = popen(path, "r"));
+	assert_int_equal(fscanf(pf, "%63s %63s", kx, mx), 2);
+	pclose(pf);
+	assert_int_equal(git_oid_fromstr(&k, kx), 0);
+	assert_int_equal(git_oid_fromstr(&m, mx), 0);
+	snprintf(path, sizeof(path), "%s/src/.git", dir);
+	assert_int_equal(git_repository_open(&repo, path), 0);
+	assert_int_equal(carelog__thin_pack_build(&pack, &len, &objects, &deltas, repo, &k, &m), 0);
+	git_repository_free(repo);
+	snprintf(path, sizeof(path), "%s/thin.pack", dir);
+	FILE *out = fopen(path, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(pack, 1, len, out), len);
+	assert_int_equal(fclose(out), 0);
+	free(pack);
+	assert_int_equal(sh("git -C '%s/remote' index-pack --stdin --fix-thin --strict < '%s' > /dev/null", dir, path), 0);
+	assert_int_equal(sh("git -C '%s/remote' update-ref refs/heads/main %s %s", dir, mx, kx), 0);
+	assert_int_equal(sh("git -C '%s/remote' fsck --strict --no-dangling --no-progress", dir), 0);
+}
+
+static void test_remote_base_moves(void **state)
+{
+	(void)state;
+	/* F, the remote's version of P that X is a delta of, comes back at Q */
+	git_history_case("moved-base", "printf '%s F\\n' \"$common\" > P; printf '%s G\\n' \"$common\" > Q",
+		"printf '%s X\\n' \"$common\" > P", "printf '%s F\\n' \"$common\" > Q");
+	/* the same, X also at Q first: X and F each other's base */
+	git_history_case("cycle", "printf '%s F\\n' \"$common\" > P; printf '%s G\\n' \"$common\" > Q",
+		"printf '%s X\\n' \"$common\" > P; cp P Q", "printf '%s F\\n' \"$common\" > Q");
+	/* a directory the remote has comes back at another path whole */
+	git_history_case("moved-tree", "mkdir -p a/b; printf '%s F\\n' \"$common\" > a/b/r; printf '%s G\\n' \"$common\" > a/s",
+		"printf '%s X\\n' \"$common\" > a/b/r", "mkdir -p c; git show HEAD~1:a/b/r > c/r");
+}
+
 int main(void)
 {
 	const struct CMUnitTest all[] = {
@@ -380,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_delta_edges),
 		cmocka_unit_test(test_delta_tree_entry),
 		cmocka_unit_test(test_thin_pack),
+		cmocka_unit_test(test_remote_base_moves),
 	};
 	int rc;
 	git_libgit2_init();

@@ -1,10 +1,12 @@
 /*
  * delta.c - git's delta encoding: a target object written as copies out of
  * a base object and inserted bytes (gitformat-pack(5), "Deltified
- * representation"). A thin push (thin_push.c) sends each changed tree and
- * record as a delta against the version the remote already holds, as git's
- * own push does. libgit2 1.5 has an encoder (its delta.c) but keeps it
- * private: no symbol of it is exported, so it is written here.
+ * representation"). A thin push (sync/src/thin_push.c) sends each changed
+ * tree and record as a delta against the version the remote already holds,
+ * as git's own push does; an import's packs (pack_write.c) store each
+ * record as a delta against one of the records before it. libgit2 1.5 has
+ * an encoder (its delta.c) but keeps it private: no symbol of it is
+ * exported, so it is written here.
  *
  * The base is indexed by a rolling hash of every 16-byte window; the target
  * is scanned with the same hash, and a window found in the base is grown
@@ -17,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync_internal.h"
+#include "delta.h"
+#include "error.h"
 
 #define WINDOW 16
 #define MAX_COPY 0x10000   /* per copy instruction: what every git reads */
