@@ -43,80 +43,96 @@
 #include "chart.h"
 #include "record_id.h"
 #include "exchange_internal.h"
-#include "import_pump.h"
 #include "json_canon.h"
 #include "store_internal.h"
 #include "write_internal.h"
 
 #define DEFAULT_BATCH 2000
-#define MAX_LINE CARELOG__IMPORT_MAX_LINE
+#define MAX_LINE (1024 * 1024)
 
-/* Takes the lines the pump reads (in the file's order, or the plan's) into
- * the batch, staging every `batch_size`. `group_ids`, when set, names the
- * patient each group's lines must be of (the plan's scan found it as
- * text; the parse must agree). A record id met again within the batch
- * starts the next batch, so that its versions stay apart in the history
- * as they were in the file's order (a batch keeps the last version of
- * each). */
-static int take_lines(size_t *written, carelog_batch *b, carelog__pump *pump, size_t batch_size,
-	char (*group_ids)[CARELOG_ID_BUFSIZE])
+static int blank(const char *line)
 {
-	carelog__pump_item it;
-	json_t *ids = group_ids ? json_object() : NULL;
-	int rc = group_ids && ids == NULL ? carelog__fail(CARELOG_ENOMEM, "out of memory") : 0, r;
+	for (; *line; line++)
+		if (*line != ' ' && *line != '\t' && *line != '\r' && *line != '\n')
+			return 0;
+	return 1;
+}
 
-	while (rc == 0 && (r = carelog__pump_next(pump, &it)) != 0) {
-		if (r < 0) {
-			rc = r;
+/* Reads one line of `in` (its newline included) into *buf, grown as needed
+ * but never past max bytes and the terminating NUL: a line longer than max is
+ * refused before it is read whole, so a file without newlines cannot fill
+ * memory. Its length; -1 at the end of the input; -2 for a line longer than
+ * max (the rest of it is left unread). */
+static ssize_t read_line(char **buf, size_t *cap, FILE *in, size_t max)
+{
+	size_t n = 0;
+	int c = EOF;
+
+	while ((c = getc_unlocked(in)) != EOF) {
+		if (n + 2 > *cap) {
+			size_t want = *cap ? 2 * *cap : 4096;
+			char *p;
+			if (n >= max)
+				return -2;
+			if (want > max + 2)
+				want = max + 2;
+			if ((p = realloc(*buf, want)) == NULL)
+				return -3;
+			*buf = p;
+			*cap = want;
+		}
+		(*buf)[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
+		return -1;
+	(*buf)[n] = '\0';
+	return n > max ? -2 : (ssize_t)n;
+}
+
+/* Reads every line of `in` into the batch, staging every `batch_size`. */
+static int read_lines(size_t *written, carelog_batch *b, FILE *in, size_t batch_size)
+{
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int rc = 0;
+
+	while ((len = read_line(&line, &cap, in, MAX_LINE)) != -1) {
+		json_t *rec;
+		char what[48];
+		lineno++;
+		if (len == -3) {
+			rc = carelog__fail(CARELOG_ENOMEM, "out of memory reading line %zu", lineno);
 			break;
 		}
-		if (group_ids) {
-			const char *pid = json_string_value(json_object_get(it.rec, "patient"));
-			const char *id = json_string_value(json_object_get(it.rec, "id"));
-			if (pid == NULL || strcmp(pid, group_ids[it.group]) != 0) {
-				json_decref(it.rec);
-				rc = carelog__fail(CARELOG_ERROR, "line %zu is not of the patient the scan found", it.lineno);
-				break;
-			}
-			if (id && json_object_get(ids, id)) {
-				size_t n = 0;
-				if ((rc = carelog_batch_commit(&n, b)) < 0) {
-					json_decref(it.rec);
-					break;
-				}
-				*written += n;
-				json_object_clear(ids);
-			}
-			if (id && json_object_set_new(ids, id, json_true()) < 0) {
-				json_decref(it.rec);
-				rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
-				break;
-			}
+		if (len == -2) {
+			rc = carelog__fail(CARELOG_EINVALID, "line %zu is longer than %d bytes", lineno, MAX_LINE);
+			break;
 		}
-		if ((rc = carelog__batch_add(b, it.rec, NULL)) < 0) {
-			carelog__fail_prefix("line %zu", it.lineno);
+		if (blank(line))
+			continue;
+		snprintf(what, sizeof(what), "line %zu", lineno);
+		if ((rec = carelog__json_parse_object(line, what)) == NULL) {
+			rc = carelog__last_code();
+			break;
+		}
+		if ((rc = carelog__batch_add(b, rec, NULL)) < 0) {
+			carelog__fail_prefix("line %zu", lineno);
 			break;
 		}
 		if (carelog_batch_count(b) >= batch_size) {
 			size_t n = 0;
 			rc = carelog_batch_commit(&n, b);
 			*written += n;
-			if (ids)
-				json_object_clear(ids);
+			if (rc < 0)
+				break;
 		}
 	}
-	json_decref(ids);
-	return rc;
-}
-
-/* Reads every line of `in` into the batch, staging every `batch_size`. */
-static int read_lines(size_t *written, carelog_batch *b, FILE *in, size_t batch_size)
-{
-	carelog__pump *pump = NULL;
-	int rc = carelog__pump_start(&pump, in, NULL, NULL);
-	if (rc == 0)
-		rc = take_lines(written, b, pump, batch_size, NULL);
-	carelog__pump_stop(pump);
+	if (rc == 0 && ferror(in))
+		rc = carelog__fail(CARELOG_EIO, "cannot read the input: %s", strerror(errno));
+	free(line);
 	return rc;
 }
 
@@ -237,7 +253,7 @@ static int plan_lines(line_plan *p, FILE *in)
 	memset(p, 0, sizeof(*p));
 	if (start < 0 || (p->patients = json_object()) == NULL)
 		return 0;
-	while ((len = carelog__import_read_line(&line, &cap, in, MAX_LINE)) != -1) {
+	while ((len = read_line(&line, &cap, in, MAX_LINE)) != -1) {
 		off_t here = at;
 		size_t g;
 		json_t *gi;
@@ -247,7 +263,7 @@ static int plan_lines(line_plan *p, FILE *in)
 			break;
 		}
 		at += len;
-		if (carelog__import_blank(line))
+		if (blank(line))
 			continue;
 		if (!scan_patient(id, line)) {
 			rc = 0;
@@ -315,45 +331,66 @@ typedef struct {
 	line_plan *plan;
 } grouped_input;
 
-/* The plan's lines, patient by patient, each patient's in file order:
- * the pump's seek (it runs on the pump's thread; nothing else touches the
- * plan meanwhile). */
-typedef struct {
-	const line_plan *plan;
-	size_t g, i;
-	int started;
-} plan_cursor;
-
-static int plan_seek(void *arg, FILE *in, size_t *lineno, size_t *group)
-{
-	plan_cursor *c = arg;
-	const line_plan *p = c->plan;
-	if (!c->started) {
-		c->started = 1;
-		c->g = 0;
-		c->i = p->np ? p->first[0] : NO_LINE;
-	} else {
-		c->i = p->v[c->i].next;
-	}
-	while (c->i == NO_LINE) {
-		if (++c->g >= p->np)
-			return 0;
-		c->i = p->first[c->g];
-	}
-	*lineno = p->v[c->i].lineno;
-	*group = c->g;
-	return fseeko(in, p->v[c->i].off, SEEK_SET) < 0 ? -1 : 1;
-}
-
 static int fill_grouped(size_t *written, carelog_batch *b, void *payload)
 {
 	grouped_input *gi = payload;
-	plan_cursor cursor = { gi->plan, 0, 0, 0 };
-	carelog__pump *pump = NULL;
-	int rc = carelog__pump_start(&pump, gi->in, plan_seek, &cursor);
-	if (rc == 0)
-		rc = take_lines(written, b, pump, gi->batch_size, gi->plan->ids);
-	carelog__pump_stop(pump);
+	line_plan *p = gi->plan;
+	char *line = NULL;
+	size_t cap = 0;
+	/* the ids in the batch: a record met again goes into the next batch,
+	 * so that its versions stay apart in the history as they were in the
+	 * file's order, batches away (a batch keeps the last version of each) */
+	json_t *ids = json_object();
+	int rc = ids ? 0 : carelog__fail(CARELOG_ENOMEM, "out of memory");
+
+	for (size_t g = 0; g < p->np && rc == 0; g++) {
+		for (size_t i = p->first[g]; i != NO_LINE && rc == 0; i = p->v[i].next) {
+			json_t *rec;
+			const char *pid;
+			char what[48];
+			if (fseeko(gi->in, p->v[i].off, SEEK_SET) < 0 || read_line(&line, &cap, gi->in, MAX_LINE) < 0) {
+				rc = carelog__fail(CARELOG_EIO, "cannot read line %zu again", p->v[i].lineno);
+				break;
+			}
+			snprintf(what, sizeof(what), "line %zu", p->v[i].lineno);
+			if ((rec = carelog__json_parse_object(line, what)) == NULL) {
+				rc = carelog__last_code();
+				break;
+			}
+			if ((pid = json_string_value(json_object_get(rec, "patient"))) == NULL || strcmp(pid, p->ids[g]) != 0) {
+				json_decref(rec);
+				rc = carelog__fail(CARELOG_ERROR, "line %zu is not of the patient the scan found", p->v[i].lineno);
+				break;
+			}
+			const char *id = json_string_value(json_object_get(rec, "id"));
+			if (id && json_object_get(ids, id)) {
+				size_t n = 0;
+				if ((rc = carelog_batch_commit(&n, b)) < 0) {
+					json_decref(rec);
+					break;
+				}
+				*written += n;
+				json_object_clear(ids);
+			}
+			if (id && json_object_set_new(ids, id, json_true()) < 0) {
+				json_decref(rec);
+				rc = carelog__fail(CARELOG_ENOMEM, "out of memory");
+				break;
+			}
+			if ((rc = carelog__batch_add(b, rec, NULL)) < 0) {
+				carelog__fail_prefix("line %zu", p->v[i].lineno);
+				break;
+			}
+			if (carelog_batch_count(b) >= gi->batch_size) {
+				size_t n = 0;
+				rc = carelog_batch_commit(&n, b);
+				*written += n;
+				json_object_clear(ids);
+			}
+		}
+	}
+	json_decref(ids);
+	free(line);
 	return rc;
 }
 
