@@ -7,8 +7,8 @@
  * checking, staging and indexing the next records meanwhile.
  *
  * How the pack is made: pack_write.c, each record a delta against one of
- * the records before it (they share keys, patient, author, device), with
- * no libgit2 call. Until 2026-11-26 these packs went through libgit2's
+ * the last records stored whole (they share keys, patient, author,
+ * device), with no libgit2 call. Until 2026-11-26 these packs went through libgit2's
  * packbuilder (delta search over a window of 10, then its indexer hashing
  * and inflating everything again): measured with perf, 4.5 s of delta
  * search and 1.7 s of pack writing and indexing per 100,000 records, more

@@ -29,10 +29,10 @@ typedef struct {
 /* Writes objs, in this order, as one pack and its v2 index into
  * <chart_dir>/objects/pack, as durably as carelog__pack_write_ids (which
  * uses it), with no libgit2 call. An id that repeats is written once. With
- * `deltas`, each blob and each tree is stored, where that is shorter, as a
- * delta (OFS_DELTA) against the last object of its type before it or the
- * last one of its type stored whole, no chain deeper than 10: the records
- * of an import are alike (the same keys, patient, author and device).
+ * `deltas`, each blob and each tree is stored, where that is under half
+ * its size, as a delta (OFS_DELTA) against one of the last 4 objects of
+ * its type stored whole, never against a delta: the records of an import
+ * are alike (the same keys, patient, author and device).
  * zlevel: zlib's level. 0, or a carelog error (nothing visible is left
  * behind). */
 int carelog__pack_write_objs(const char *chart_dir, const carelog__pack_obj *objs, size_t n, int deltas, int zlevel);

@@ -52,6 +52,7 @@ struct carelog_batch {
 	json_t *new_patients;  /* id -> true: patients this batch creates */
 	json_t *new_plans;     /* id -> patient: plans this batch adds */
 	json_t *caught_up;     /* patient -> true: charts indexed up to date */
+	json_t *batch_ids;     /* id -> "kind patient": records added since the last commit, not indexed yet */
 	carelog__chart *bg_turn; /* the staged chart whose pack is in the background */
 	unsigned long round;     /* carelog_batch_commit calls so far (used in deferred mode) */
 };
@@ -72,7 +73,8 @@ int carelog__batch_new(carelog_batch **out, carelog_store *s, int deferred)
 	b->new_patients = json_object();
 	b->new_plans = json_object();
 	b->caught_up = json_object();
-	if (!b->new_patients || !b->new_plans || !b->caught_up) {
+	b->batch_ids = json_object();
+	if (!b->new_patients || !b->new_plans || !b->caught_up || !b->batch_ids) {
 		carelog_batch_free(b);
 		return carelog__fail(CARELOG_ENOMEM, "out of memory");
 	}
@@ -86,6 +88,7 @@ static void batch_clear(carelog_batch *b)
 		json_decref(b->v[i].rec);
 	b->n = 0;
 	json_object_clear(b->caught_up);
+	json_object_clear(b->batch_ids);
 }
 
 /* Brings the index of one chart up to date, once per batch. */
@@ -185,12 +188,9 @@ static int cross_check(carelog_batch *b, json_t *rec)
 	int is_new_patient = json_object_get(b->new_patients, patient) != NULL;
 	int rc;
 
-	if (!is_new_patient && !chart_known(b, patient)) {
-		if (strcmp(kind, "patient") == 0)
-			return 0; /* a new patient */
+	if (!is_new_patient && !chart_known(b, patient) && strcmp(kind, "patient") != 0)
 		return carelog__fail(CARELOG_ENOTFOUND, "no patient %s in this store", patient);
-	}
-	if (!is_new_patient && (rc = chart_ready(&c, b, patient)) < 0)
+	if (!is_new_patient && chart_known(b, patient) && (rc = chart_ready(&c, b, patient)) < 0)
 		return rc;
 	if (strcmp(kind, "dose") == 0 && plan) {
 		const char *plan_patient = str(b->new_plans, plan);
@@ -207,13 +207,22 @@ static int cross_check(carelog_batch *b, json_t *rec)
 			return carelog__fail(CARELOG_EINVALID, "plan %s is not a plan of patient %s", plan, patient);
 		}
 	}
-	if (is_new_patient)
-		return 0;
+	/* a record this batch already has, not in the index yet: the same kind
+	 * and patient (two charts must never hold one id) */
+	const char *seen = json_string_value(json_object_get(b->batch_ids, id));
+	if (seen) {
+		size_t klen = strcspn(seen, " ");
+		if (strlen(kind) != klen || strncmp(seen, kind, klen) != 0 || strcmp(seen + klen + 1, patient) != 0)
+			return carelog__fail(CARELOG_EINVALID,
+				"record %s is a %.*s of patient %s: its kind and patient cannot change", id, (int)klen, seen,
+				seen + klen + 1);
+	}
 	rc = carelog__index_lookup(NULL, have_patient, have_kind, b->s, id);
 	if (rc == CARELOG_ENOTFOUND) {
 		carelog_error_clear();
 		/* versions of its existing records (a void, say) are still taken */
-		if (strcmp(kind, "patient") != 0 && json_is_false(json_object_get(b->caught_up, patient)))
+		if (!is_new_patient && strcmp(kind, "patient") != 0 &&
+		    json_is_false(json_object_get(b->caught_up, patient)))
 			return carelog__fail(CARELOG_EINVALID,
 				"patient %s was entered in error: it takes no new records", patient);
 		return 0;
@@ -237,6 +246,12 @@ int carelog__batch_add(carelog_batch *b, json_t *rec, char *out_id)
 	}
 	if (out_id)
 		snprintf(out_id, CARELOG_ID_BUFSIZE, "%s", str(rec, "id"));
+	char seen[64];
+	snprintf(seen, sizeof(seen), "%s %s", str(rec, "kind"), str(rec, "patient"));
+	if (json_object_set_new(b->batch_ids, str(rec, "id"), json_string(seen)) < 0) {
+		json_decref(rec);
+		return carelog__fail(CARELOG_ENOMEM, "out of memory");
+	}
 	/* a patient entered in error takes no new records from here on, in
 	 * this batch too (chart_ready looked once, before) */
 	if (strcmp(str(rec, "kind"), "patient") == 0 && json_object_get(b->caught_up, str(rec, "id")) &&
@@ -673,6 +688,7 @@ void carelog__batch_abort(carelog_batch *b)
 	free_staged(b);
 	json_object_clear(b->new_patients);
 	json_object_clear(b->new_plans);
+	json_object_clear(b->batch_ids);
 }
 
 /* Writes every staged chart's objects, then moves each staged chart's ref
@@ -819,6 +835,7 @@ void carelog_batch_free(carelog_batch *b)
 	free(b->v);
 	json_decref(b->new_patients);
 	json_decref(b->new_plans);
+	json_decref(b->batch_ids);
 	json_decref(b->caught_up);
 	free(b);
 }

@@ -378,6 +378,46 @@ expect_usage "^carelog: line 2: patient $VP was entered in error: it takes no ne
 run_raw --store "$VOIDED" show "$VP" --json
 expect_json '.status' "active"
 
+section "one id is one record: never of two patients or two kinds, in a batch or across batches"
+IDS=$TMP/ids
+run_raw --store "$IDS" init
+expect_ok
+run_raw --store "$IDS" patient add --name Existing
+expect_id
+EP=$ID
+run_raw --store "$IDS" note "$EP" "an existing note"
+expect_id
+EN=$ID
+PA=01943298-db50-7d7f-9513-8d9a18351690
+PB=019432ce-0898-73e6-a384-91a11715a81a
+X=01943673-6600-7d70-84a3-11e42c8ab0f8
+patients() {
+	printf '{"id":"%s","kind":"patient","name":"A","time":"2025-01-01T00:00:00Z"}\n' "$PA"
+	printf '{"id":"%s","kind":"patient","name":"B","time":"2025-01-01T00:00:00Z"}\n' "$PB"
+}
+note_line() { printf '{"id":"%s","kind":"note","patient":"%s","time":"2025-01-05T12:00:00Z","text":"%s"}\n' "$1" "$2" "$3"; }
+dose_line() {
+	printf '{"id":"%s","kind":"dose","patient":"%s","time":"2025-01-05T12:00:00Z","drug":"prednisone","amount":5,"unit":"mg"}\n' "$1" "$2"
+}
+{ patients; note_line "$X" "$PA" "of A"; note_line "$X" "$PB" "of B"; } >"$TMP/two-patients.jsonl"
+{ patients; note_line "$X" "$PA" "a note"; dose_line "$X" "$PA"; } >"$TMP/two-kinds.jsonl"
+# the second version 2,500 lines later: another batch
+{ patients; note_line "$X" "$PA" "of A"
+  for i in $(seq 1 2500); do note_line "$(printf '01943673-%04x-7d70-84a3-11e42c8ab0f8' "$i")" "$PA" "filler $i"; done
+  note_line "$X" "$PB" "of B, a batch later"; } >"$TMP/two-batches.jsonl"
+{ patients; note_line "$EN" "$PA" "an existing id"; } >"$TMP/existing-id.jsonl"
+{ printf '{"id":"%s","kind":"patient","name":"C","time":"2025-01-01T00:00:00Z"}\n' "$EN"; } >"$TMP/patient-id.jsonl"
+for f in two-patients two-kinds two-batches existing-id patient-id; do
+	run_raw --store "$IDS" import "$TMP/$f.jsonl"
+	expect_usage "^carelog: line [0-9]+: record ($X|$EN) is a [a-z]+ of patient [0-9a-f-]+: its kind and patient cannot change"
+	run_raw --store "$IDS" patient list --json
+	expect_json 'length' "1"
+done
+run_raw --store "$IDS" show "$EN" --json
+expect_json '[.kind, .patient, .text] | join(",")' "note,$EP,an existing note"
+run_raw --store "$IDS" check
+expect_ok
+
 run_raw --store "$MANY" timeline "${PS[3]}" --json
 expect_json 'length' "$(jq -s --arg p "${PS[3]}" 'map(select(.patient == $p and .kind != "patient" and .kind != "caregiver")) | length' "$TMP/twenty.jsonl")"
 
