@@ -107,45 +107,102 @@ static unsigned bucket(uint32_t h, unsigned bits)
 	return (unsigned)((h * 0x9e3779b1u) >> (32 - bits));
 }
 
+struct carelog__delta_index {
+	const unsigned char *base;
+	size_t nbase;
+	unsigned bits;
+	uint32_t *head, *next; /* every window of the base, by hash (NULL: a base too short) */
+};
+
+void carelog__delta_index_free(carelog__delta_index *x)
+{
+	if (x == NULL)
+		return;
+	free(x->head);
+	free(x->next);
+	free(x);
+}
+
+int carelog__delta_index_new(carelog__delta_index **out, const unsigned char *base, size_t nbase)
+{
+	carelog__delta_index *x = calloc(1, sizeof(*x));
+	*out = NULL;
+	if (x == NULL)
+		return CARELOG_ENOMEM;
+	x->base = base;
+	x->nbase = nbase;
+	x->bits = 4;
+	/* offsets and sizes go in 32 bits; the copies' offsets in 4 bytes */
+	if (nbase >= UINT32_MAX) {
+		free(x);
+		return 1;
+	}
+	if (nbase >= WINDOW) {
+		size_t nwin = nbase - WINDOW + 1;
+		uint32_t top = 1, h;
+		while (x->bits < 30 && ((size_t)1 << x->bits) < nwin)
+			x->bits++;
+		x->head = calloc((size_t)1 << x->bits, sizeof(*x->head));
+		x->next = malloc(nwin * sizeof(*x->next));
+		if (x->head == NULL || x->next == NULL) {
+			carelog__delta_index_free(x);
+			return CARELOG_ENOMEM;
+		}
+		for (int i = 0; i < WINDOW - 1; i++)
+			top *= HASH_MUL;
+		h = window_hash(base);
+		for (size_t i = 0;; i++) {
+			unsigned b = bucket(h, x->bits);
+			x->next[i] = x->head[b];
+			x->head[b] = (uint32_t)(i + 1);
+			if (i + 1 == nwin)
+				break;
+			h = (h - base[i] * top) * HASH_MUL + base[i + WINDOW];
+		}
+	}
+	*out = x;
+	return 0;
+}
+
 int carelog__delta_encode(unsigned char **out, size_t *outlen, const unsigned char *base, size_t nbase,
 	const unsigned char *target, size_t ntarget, size_t max)
 {
+	carelog__delta_index *x = NULL;
+	int rc;
+	*out = NULL;
+	*outlen = 0;
+	if (max == 0)
+		return 1;
+	if ((rc = carelog__delta_index_new(&x, base, nbase)) != 0)
+		return rc;
+	rc = carelog__delta_encode_with(out, outlen, x, target, ntarget, max);
+	carelog__delta_index_free(x);
+	return rc;
+}
+
+int carelog__delta_encode_with(unsigned char **out, size_t *outlen, const carelog__delta_index *x,
+	const unsigned char *target, size_t ntarget, size_t max)
+{
 	out_buf o = { NULL, 0, max };
-	uint32_t *head = NULL, *next = NULL, top = 1; /* HASH_MUL^WINDOW, to roll a byte out */
-	unsigned bits = 4;
-	size_t j = 0, lit = 0;
+	const unsigned char *base = x->base;
+	size_t nbase = x->nbase, j = 0, lit = 0;
+	uint32_t top = 1; /* HASH_MUL^(WINDOW-1), to roll a byte out */
+	unsigned bits = x->bits;
+	const uint32_t *head = x->head, *next = x->next;
 	int rc = 1;
 
 	*out = NULL;
 	*outlen = 0;
-	/* offsets and sizes go in 32 bits; the copies' offsets in 4 bytes */
-	if (nbase >= UINT32_MAX || ntarget >= UINT32_MAX || max == 0)
+	if (ntarget >= UINT32_MAX || max == 0)
 		return 1;
 	if ((o.p = malloc(max)) == NULL)
 		return CARELOG_ENOMEM;
 	if (out_varint(&o, nbase) || out_varint(&o, ntarget))
 		goto done;
-	if (nbase >= WINDOW && ntarget >= WINDOW) {
-		size_t nwin = nbase - WINDOW + 1;
-		while (bits < 30 && ((size_t)1 << bits) < nwin)
-			bits++;
-		head = calloc((size_t)1 << bits, sizeof(*head));
-		next = malloc(nwin * sizeof(*next));
-		if (head == NULL || next == NULL) {
-			rc = CARELOG_ENOMEM;
-			goto done;
-		}
+	if (head && ntarget >= WINDOW) {
+		uint32_t h;
 		for (int i = 0; i < WINDOW - 1; i++)
 			top *= HASH_MUL;
-		uint32_t h = window_hash(base);
-		for (size_t i = 0;; i++) {
-			unsigned b = bucket(h, bits);
-			next[i] = head[b];
-			head[b] = (uint32_t)(i + 1);
-			if (i + 1 == nwin)
-				break;
-			h = (h - base[i] * top) * HASH_MUL + base[i + WINDOW];
-		}
 		h = window_hash(target);
 		while (j + WINDOW <= ntarget) {
 			size_t best = 0, best_off = 0;
@@ -162,6 +219,9 @@ int carelog__delta_encode(unsigned char **out, size_t *outlen, const unsigned ch
 				}
 			}
 			if (best == 0) {
+				/* the bytes not copied so far already make it too long */
+				if (o.len + (j - lit) + (j - lit) / MAX_INSERT + 1 > max)
+					goto done;
 				if (j + WINDOW < ntarget)
 					h = (h - target[j] * top) * HASH_MUL + target[j + WINDOW];
 				j++;
@@ -188,7 +248,5 @@ int carelog__delta_encode(unsigned char **out, size_t *outlen, const unsigned ch
 	rc = 0;
 done:
 	free(o.p);
-	free(head);
-	free(next);
 	return rc;
 }

@@ -13,4 +13,14 @@
 int carelog__delta_encode(unsigned char **out, size_t *outlen, const unsigned char *base, size_t nbase,
 	const unsigned char *target, size_t ntarget, size_t max);
 
+/* The same against a base indexed once (a base many targets are tried
+ * against): carelog__delta_index_new indexes `base` (kept by pointer: it
+ * must outlive the index); 0, 1 for a base too large, or CARELOG_ENOMEM.
+ * Free with carelog__delta_index_free (NULL does nothing). */
+typedef struct carelog__delta_index carelog__delta_index;
+int carelog__delta_index_new(carelog__delta_index **out, const unsigned char *base, size_t nbase);
+void carelog__delta_index_free(carelog__delta_index *x);
+int carelog__delta_encode_with(unsigned char **out, size_t *outlen, const carelog__delta_index *x,
+	const unsigned char *target, size_t ntarget, size_t max);
+
 #endif

@@ -212,12 +212,13 @@ typedef struct {
 	size_t entry;   /* in e */
 	int depth;
 	int used;
+	carelog__delta_index *idx; /* its bytes indexed, once it is tried */
 } candidate;
 
 /* Appends objs[i] as a delta against the candidate giving the shortest one
  * (a candidate less than DELTA_DEPTH deep; the delta under half the
  * object), or 1 when none does. */
-static int put_delta(buf *pack, z_stream *z, entry *e, const carelog__pack_obj *objs, size_t i, const candidate *c,
+static int put_delta(buf *pack, z_stream *z, entry *e, const carelog__pack_obj *objs, size_t i, candidate *c,
 	size_t nc, const entry *entries, int *depth)
 {
 	unsigned char *best = NULL, hdr[16], ofs[16];
@@ -231,7 +232,11 @@ static int put_delta(buf *pack, z_stream *z, entry *e, const carelog__pack_obj *
 		size_t dl = 0, max = best ? best_len - 1 : o->len / 2;
 		if (!c[j].used || c[j].depth >= DELTA_DEPTH || max == 0)
 			continue;
-		int rc = carelog__delta_encode(&d, &dl, objs[c[j].obj].data, objs[c[j].obj].len, o->data, o->len, max);
+		int rc = c[j].idx ? 0 : carelog__delta_index_new(&c[j].idx, objs[c[j].obj].data, objs[c[j].obj].len);
+		if (rc == 1)
+			continue; /* a base too large to index */
+		if (rc == 0)
+			rc = carelog__delta_encode_with(&d, &dl, c[j].idx, o->data, o->len, max);
 		if (rc < 0) {
 			free(best);
 			return carelog__fail(CARELOG_ENOMEM, "out of memory");
@@ -337,7 +342,8 @@ int carelog__pack_write_objs(const char *chart_dir, const carelog__pack_obj *obj
 		if (rc == 1)
 			rc = put_object(&pack, &z, &e[m], o->type, o->data, o->len);
 		if (rc == 0 && t >= 0 && depth == 0) {
-			candidate now = { i, m, 0, 1 };
+			candidate now = { i, m, 0, 1, NULL };
+			carelog__delta_index_free(cand[t][ring[t]].idx);
 			cand[t][ring[t]] = now;
 			ring[t] = (ring[t] + 1) % DELTA_BASES;
 		}
@@ -377,6 +383,9 @@ int carelog__pack_write_objs(const char *chart_dir, const carelog__pack_obj *obj
 		goto out;
 	rc = carelog__fsync_dir(dir);
 out:
+	for (int t = 0; t < 2; t++)
+		for (int k = 0; k < DELTA_BASES; k++)
+			carelog__delta_index_free(cand[t][k].idx);
 	if (zok)
 		deflateEnd(&z);
 	free(pack.p);
