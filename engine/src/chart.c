@@ -263,15 +263,17 @@ int carelog__pack_write(carelog__chart *c, git_packbuilder *pb, char name[GIT_OI
 	return rc;
 }
 
-/* Writes the objects of `l` as one pack through libgit2's packbuilder, with
- * deltas, its delta search on `threads` threads (0: one per CPU). */
-static int pack_with_deltas(carelog__chart *c, const carelog__oids *l, unsigned int threads)
+/* Writes the objects of `l` (a journal's) as one pack through libgit2's
+ * packbuilder, with deltas, its delta search on one thread: a fold's
+ * memory is what bounds a phone's write. (An import's packs are
+ * pack_write.c's.) */
+static int pack_with_deltas(carelog__chart *c, const carelog__oids *l)
 {
 	git_packbuilder *pb = NULL;
 	int rc;
 	if ((rc = git_packbuilder_new(&pb, c->repo)) < 0)
 		rc = carelog__git_fail(rc, "cannot start a pack");
-	else if ((git_packbuilder_set_threads(pb, threads), rc = carelog__pack_insert(pb, l)) == 0)
+	else if ((git_packbuilder_set_threads(pb, 1), rc = carelog__pack_insert(pb, l)) == 0)
 		rc = carelog__pack_write(c, pb, NULL);
 	git_packbuilder_free(pb);
 	return rc;
@@ -598,7 +600,7 @@ int carelog__chart_fold(carelog__chart *c)
 		/* objects before the ref, as for any write; with deltas (the
 		 * packbuilder): a write rewrites the trees above its records, and
 		 * whole they made a chart of single writes four times as large */
-		if (attempt == 0 && (rc = pack_with_deltas(c, carelog__journal_objects(c), 1)) < 0)
+		if (attempt == 0 && (rc = pack_with_deltas(c, carelog__journal_objects(c))) < 0)
 			return rc;
 		if ((rc = git_reference_name_to_id(&ref, c->repo, CARELOG__REF)) < 0)
 			return carelog__git_fail(rc, "cannot read the chart head");

@@ -48,6 +48,7 @@
 
 #include "chart.h"
 #include "delta.h"
+#include "pack_buf.h"
 #include "error.h"
 #include "pack_write.h"
 #include "sha1.h"
@@ -57,34 +58,11 @@
 /* The last objects of a type stored whole that a delta may stand on. */
 #define DELTA_BASES 4
 
-typedef struct {
-	unsigned char *p;
-	size_t len, cap;
-} buf;
-
-static int buf_grow(buf *b, size_t more)
-{
-	if (b->len + more <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more)
-		cap *= 2;
-	unsigned char *p = realloc(b->p, cap);
-	if (p == NULL)
-		return carelog__fail(CARELOG_ENOMEM, "out of memory");
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
+typedef carelog__buf buf;
 
 static int buf_put(buf *b, const void *data, size_t n)
 {
-	int rc = buf_grow(b, n);
-	if (rc == 0) {
-		memcpy(b->p + b->len, data, n);
-		b->len += n;
-	}
-	return rc;
+	return carelog__buf_put(b, data, n) < 0 ? carelog__fail(CARELOG_ENOMEM, "out of memory") : 0;
 }
 
 static int buf_be32(buf *b, uint32_t v)
@@ -110,31 +88,12 @@ static int by_obj_id(const void *a, const void *b)
 	return git_oid_cmp(&((const carelog__pack_obj *)a)->id, &((const carelog__pack_obj *)b)->id);
 }
 
-/* Appends one object, whole: the type-and-size header, then its zlib
- * stream. Records its offset and the CRC-32 of both. */
-static int put_object(buf *pack, z_stream *z, entry *e, git_object_t type, const void *data, size_t size)
+/* Appends one entry (an object whole, or an OFS_DELTA `ofs` bytes after
+ * its base) at e's offset and records the CRC-32 of the entry. */
+static int put_entry(buf *pack, z_stream *z, entry *e, int type, uint64_t ofs, const void *data, size_t size)
 {
-	unsigned char hdr[16];
-	size_t n = 0, s = size;
-	int rc;
-
-	e->offset = pack->len;
-	hdr[n++] = (unsigned char)((type << 4) | (s & 15));
-	for (s >>= 4; s; s >>= 7) {
-		hdr[n - 1] |= 0x80;
-		hdr[n++] = (unsigned char)(s & 0x7f);
-	}
-	if ((rc = buf_put(pack, hdr, n)) < 0)
-		return rc;
-	if (deflateReset(z) != Z_OK || (rc = buf_grow(pack, deflateBound(z, (uLong)size))) < 0)
-		return rc < 0 ? rc : carelog__fail(CARELOG_EIO, "zlib failed");
-	z->next_in = (Bytef *)data;
-	z->avail_in = (uInt)size;
-	z->next_out = pack->p + pack->len;
-	z->avail_out = (uInt)(pack->cap - pack->len);
-	if (deflate(z, Z_FINISH) != Z_STREAM_END)
-		return carelog__fail(CARELOG_EIO, "zlib could not compress an object");
-	pack->len = pack->cap - z->avail_out;
+	if (carelog__pack_put_entry(pack, z, type, NULL, ofs, data, size) < 0)
+		return carelog__fail(CARELOG_ENOMEM, "out of memory (or zlib failed) writing a pack");
 	e->crc = (uint32_t)crc32(0, pack->p + e->offset, (uInt)(pack->len - e->offset));
 	return 0;
 }
@@ -221,8 +180,8 @@ typedef struct {
 static int put_delta(buf *pack, z_stream *z, entry *e, const carelog__pack_obj *objs, size_t i, candidate *c,
 	size_t nc, const entry *entries, int *depth)
 {
-	unsigned char *best = NULL, hdr[16], ofs[16];
-	size_t best_len = 0, best_at = 0, n = 0, k;
+	unsigned char *best = NULL;
+	size_t best_len = 0, best_at = 0;
 	const carelog__pack_obj *o = &objs[i];
 
 	if (o->len <= 32)
@@ -250,38 +209,10 @@ static int put_delta(buf *pack, z_stream *z, entry *e, const carelog__pack_obj *
 	}
 	if (best == NULL)
 		return 1;
-	/* type OFS_DELTA and the delta's size; then how far back the base
-	 * starts, git's variable-length form (each further byte adds one) */
-	size_t s = best_len, dist = e->offset - entries[c[best_at].entry].offset;
-	hdr[n++] = (unsigned char)((GIT_OBJECT_OFS_DELTA << 4) | (s & 15));
-	for (s >>= 4; s; s >>= 7) {
-		hdr[n - 1] |= 0x80;
-		hdr[n++] = (unsigned char)(s & 0x7f);
-	}
-	k = sizeof(ofs) - 1;
-	ofs[k] = (unsigned char)(dist & 127);
-	while (dist >>= 7)
-		ofs[--k] = (unsigned char)(128 | (--dist & 127));
-	int rc = buf_put(pack, hdr, n);
-	if (rc == 0)
-		rc = buf_put(pack, ofs + k, sizeof(ofs) - k);
-	if (rc == 0 && (deflateReset(z) != Z_OK || (rc = buf_grow(pack, deflateBound(z, (uLong)best_len))) < 0))
-		rc = rc < 0 ? rc : carelog__fail(CARELOG_EIO, "zlib failed");
-	if (rc == 0) {
-		z->next_in = best;
-		z->avail_in = (uInt)best_len;
-		z->next_out = pack->p + pack->len;
-		z->avail_out = (uInt)(pack->cap - pack->len);
-		if (deflate(z, Z_FINISH) != Z_STREAM_END)
-			rc = carelog__fail(CARELOG_EIO, "zlib could not compress a delta");
-		else
-			pack->len = pack->cap - z->avail_out;
-	}
+	int rc = put_entry(pack, z, e, GIT_OBJECT_OFS_DELTA, e->offset - entries[c[best_at].entry].offset, best, best_len);
 	free(best);
-	if (rc == 0) {
-		e->crc = (uint32_t)crc32(0, pack->p + e->offset, (uInt)(pack->len - e->offset));
+	if (rc == 0)
 		*depth = c[best_at].depth + 1;
-	}
 	return rc;
 }
 
@@ -340,7 +271,7 @@ int carelog__pack_write_objs(const char *chart_dir, const carelog__pack_obj *obj
 		e[m].offset = pack.len;
 		rc = deltas && t >= 0 ? put_delta(&pack, &z, &e[m], objs, i, cand[t], DELTA_BASES, e, &depth) : 1;
 		if (rc == 1)
-			rc = put_object(&pack, &z, &e[m], o->type, o->data, o->len);
+			rc = put_entry(&pack, &z, &e[m], o->type, 0, o->data, o->len);
 		if (rc == 0 && t >= 0 && depth == 0) {
 			candidate now = { i, m, 0, 1, NULL };
 			carelog__delta_index_free(cand[t][ring[t]].idx);

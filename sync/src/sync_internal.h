@@ -11,6 +11,7 @@
 
 #include "chart.h"
 #include "delta.h"
+#include "pack_buf.h"
 #include "hlc.h"
 #include "record_id.h"
 #include "store_internal.h"
@@ -59,23 +60,6 @@ int carelog__url_is_path(const char *url);
  * pass; the objects that land are those libgit2's own pack writer would
  * add. 0 or a carelog error. */
 int carelog__thin_pack_receiver(carelog__chart *q);
-
-/* pack_buf.c: a growing byte buffer (free p with free()). */
-typedef struct {
-	unsigned char *p;
-	size_t len, cap;
-} carelog__buf;
-/* Room for n more bytes: 0 or -1 (out of memory, or absurdly large). */
-int carelog__buf_reserve(carelog__buf *b, size_t n);
-/* Appends n bytes: 0 or -1. */
-int carelog__buf_put(carelog__buf *b, const void *data, size_t n);
-/* Appends one pack entry: `size` bytes of `data` as an object of `type`
- * (commit, tree, blob), or with base set as a REF_DELTA (type
- * GIT_OBJECT_REF_DELTA) whose delta is `data`; its type-and-size header,
- * the base's id, then the zlib stream. z: a deflate stream set up by the
- * caller (deflateInit), reused entry after entry. 0 or -1. */
-int carelog__pack_put_entry(carelog__buf *b, z_stream *z, int type, const git_oid *base, const void *data,
-	size_t size);
 
 /* thin_push.c: the pack a push of `tip` to a remote whose main is `known`
  * sends, thin as git's own push makes it: every commit reachable from

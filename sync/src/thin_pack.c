@@ -265,7 +265,7 @@ static int completed_pack(buf *out, git_odb *odb, const carelog__oids *bases, co
 		int rc = git_odb_read(&o, odb, &bases->ids[i]);
 		if (rc == 0)
 			rc = git_odb_object_size(o) > COMPLETED_MAX_BYTES ? -1 :
-				carelog__pack_put_entry(out, &z, git_odb_object_type(o), NULL, git_odb_object_data(o),
+				carelog__pack_put_entry(out, &z, git_odb_object_type(o), NULL, 0, git_odb_object_data(o),
 					git_odb_object_size(o));
 		git_odb_object_free(o);
 		if (rc < 0 || out->len > COMPLETED_MAX_BYTES) {

@@ -341,9 +341,9 @@ static int put_item(carelog__buf *pack, z_stream *z, git_odb *odb, const item *i
 		}
 	}
 	if (delta)
-		rc = carelog__pack_put_entry(pack, z, GIT_OBJECT_REF_DELTA, &it->base, delta, dlen);
+		rc = carelog__pack_put_entry(pack, z, GIT_OBJECT_REF_DELTA, &it->base, 0, delta, dlen);
 	else
-		rc = carelog__pack_put_entry(pack, z, git_odb_object_type(o), NULL, git_odb_object_data(o), size);
+		rc = carelog__pack_put_entry(pack, z, git_odb_object_type(o), NULL, 0, git_odb_object_data(o), size);
 	if (rc < 0)
 		rc = carelog__fail(CARELOG_ENOMEM, "out of memory (the pack to push)");
 	else if (delta)

@@ -1,14 +1,14 @@
 /*
  * pack_buf.c - a growing byte buffer, and git's pack entries appended to
- * one (gitformat-pack(5)): for the packs sync/ makes itself, a fetched thin
- * pack completed with its bases (thin_pack.c) and a thin push
- * (thin_push.c).
+ * one (gitformat-pack(5)): for every pack carelog writes itself, a write's
+ * or an import's (pack_write.c), a fetched thin pack completed with its
+ * bases (sync/src/thin_pack.c) and a thin push (sync/src/thin_push.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync_internal.h"
+#include "pack_buf.h"
 
 int carelog__buf_reserve(carelog__buf *b, size_t n)
 {
@@ -37,11 +37,11 @@ int carelog__buf_put(carelog__buf *b, const void *data, size_t n)
 	return 0;
 }
 
-int carelog__pack_put_entry(carelog__buf *b, z_stream *z, int type, const git_oid *base, const void *data,
-	size_t size)
+int carelog__pack_put_entry(carelog__buf *b, z_stream *z, int type, const git_oid *base, uint64_t ofs,
+	const void *data, size_t size)
 {
-	unsigned char hdr[16];
-	size_t n = 0, s = size;
+	unsigned char hdr[16], dist[16];
+	size_t n = 0, s = size, k = sizeof(dist) - 1;
 
 	if (size > UINT32_MAX)
 		return -1;
@@ -50,7 +50,14 @@ int carelog__pack_put_entry(carelog__buf *b, z_stream *z, int type, const git_oi
 		hdr[n - 1] |= 0x80;
 		hdr[n++] = (unsigned char)(s & 0x7f);
 	}
-	if (carelog__buf_put(b, hdr, n) < 0 || (base && carelog__buf_put(b, base->id, GIT_OID_RAWSZ) < 0))
+	/* an OFS_DELTA's distance back to its base: git's variable-length
+	 * form, each further byte adding one */
+	dist[k] = (unsigned char)(ofs & 127);
+	while (ofs >>= 7)
+		dist[--k] = (unsigned char)(128 | (--ofs & 127));
+	if (carelog__buf_put(b, hdr, n) < 0 ||
+	    (type == GIT_OBJECT_REF_DELTA && carelog__buf_put(b, base->id, GIT_OID_RAWSZ) < 0) ||
+	    (type == GIT_OBJECT_OFS_DELTA && carelog__buf_put(b, dist + k, sizeof(dist) - k) < 0))
 		return -1;
 	if (deflateReset(z) != Z_OK || carelog__buf_reserve(b, deflateBound(z, (uLong)size)) < 0)
 		return -1;
